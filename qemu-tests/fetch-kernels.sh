@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Fetch the Debian kernels the QEMU harness boots, into qemu-tests/cache/kernels/<name>/vmlinuz.
+#   x86_64  linux-image-amd64 (bookworm, 6.1)     aarch64 linux-image-arm64 (bookworm, 6.1)
+#   armv7   linux-image-armmp (bookworm, 6.1)     aarch64-5.10 linux-image-arm64 (bullseye)
+# Also busybox-static per arch (used by later scenarios as a shell inside guests).
+# The mirror comes from this machine's apt sources. Cached: a present kernel is not fetched again.
+set -euo pipefail
+cd "$(dirname "$0")"
+cache=$PWD/cache
+mkdir -p "$cache/kernels"
+
+uri=$(awk '/^URIs:/ {u=$2} /^Suites:/ && / bookworm( |$)/ {print u; exit}' \
+    /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+[ -n "$uri" ] || uri=$(awk '$1=="deb" && $3=="bookworm" {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
+[ -n "$uri" ] || { echo "fetch-kernels: no bookworm source in /etc/apt/sources*" >&2; exit 1; }
+
+# name  debian-arch  suite  metapackage
+kernels="x86_64 amd64 bookworm linux-image-amd64
+aarch64 arm64 bookworm linux-image-arm64
+armv7 armhf bookworm linux-image-armmp
+aarch64-5.10 arm64 bullseye linux-image-arm64"
+
+fetch() { # name arch suite meta
+    local name=$1 arch=$2 suite=$3 meta=$4
+    local out=$cache/kernels/$name
+    [ -s "$out/vmlinuz" ] && return 0
+    local apt=$cache/apt-$arch-$suite
+    mkdir -p "$apt/lists/partial" "$apt/archives/partial" "$out"
+    printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' "$uri" "$suite" >"$apt/sources.list"
+    local opts=(-oAPT::Architecture="$arch" -oAPT::Architectures="$arch"
+        -oDir::State::Lists="$apt/lists" -oDir::Etc::SourceList="$apt/sources.list"
+        -oDir::Etc::SourceParts=/nonexistent -oDir::Cache="$apt" -oDebug::NoLocking=1 -qq)
+    [ -n "$(ls "$apt/lists" 2>/dev/null | grep Packages)" ] || apt-get "${opts[@]}" update
+    # the metapackage depends on the versioned image package: take that one
+    local pkg
+    pkg=$(apt-cache "${opts[@]}" depends "$meta" | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+    [ -n "$pkg" ] || { echo "fetch-kernels: cannot resolve $meta for $arch/$suite" >&2; exit 1; }
+    echo "fetch-kernels: $name <- $pkg ($suite/$arch)" >&2
+    (cd "$apt/archives" && apt-get "${opts[@]}" download "$pkg:$arch")
+    local deb
+    deb=$(ls "$apt"/archives/"${pkg}"_*.deb | head -n1)
+    local tmp
+    tmp=$(mktemp -d)
+    dpkg-deb -x "$deb" "$tmp"
+    cp "$tmp"/boot/vmlinuz-* "$out/vmlinuz"
+    echo "$pkg" >"$out/package"
+    rm -rf "$tmp"
+}
+
+while read -r name arch suite meta; do
+    fetch "$name" "$arch" "$suite" "$meta"
+done <<<"$kernels"

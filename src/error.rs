@@ -1,0 +1,355 @@
+//! husk's one error type: `Copy`, no heap, formatted only when printed.
+//!
+//! It names what failed (a syscall or a JSON path such as `mounts[3].destination`), the
+//! path or value involved (copied, bounded, marked when cut) and the errno:
+//! `mount /proc on rootfs/proc: EPERM (operation not permitted)`,
+//! `process.env: 300 entries, limit 256`.
+
+use crate::sys::Errno;
+use core::fmt::{self, Write};
+
+/// Bytes of a path or value kept in an error; longer ones are cut and end in "...".
+pub const ERROR_TEXT_MAX: usize = 64;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Bad command line: exit status 2.
+    Usage,
+    /// config.json (or another JSON input) is invalid: `ctx` is the JSON path.
+    Spec,
+    /// A capacity was exceeded: `nums` = (count, limit), `msg` the unit.
+    Capacity,
+    /// A system call failed: `ctx` is the call.
+    Sys,
+    /// The container's state forbids the operation (`container does not exist`...).
+    State,
+    /// Not implemented yet in this version.
+    Unsupported,
+}
+
+/// A bounded copy of a path or value, marked when cut.
+#[derive(Clone, Copy)]
+pub struct Text {
+    bytes: [u8; ERROR_TEXT_MAX],
+    len: u8,
+    cut: bool,
+}
+
+impl Text {
+    pub const EMPTY: Text = Text { bytes: [0; ERROR_TEXT_MAX], len: 0, cut: false };
+
+    pub fn new(s: &[u8]) -> Text {
+        let mut t = Text::EMPTY;
+        let n = s.len().min(ERROR_TEXT_MAX);
+        t.bytes[..n].copy_from_slice(&s[..n]);
+        t.len = n as u8;
+        t.cut = n < s.len();
+        t
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len as usize]
+    }
+}
+
+impl fmt::Display for Text {
+    /// Printable UTF-8 is shown as is; anything else as \xNN, so a hostile value cannot
+    /// inject control sequences into a terminal or a log line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut rest = self.as_bytes();
+        while !rest.is_empty() {
+            let (good, bad) = match core::str::from_utf8(rest) {
+                Ok(s) => (s, &[][..]),
+                Err(e) => {
+                    let (g, b) = rest.split_at(e.valid_up_to());
+                    (core::str::from_utf8(g).unwrap_or(""), b)
+                }
+            };
+            for c in good.chars() {
+                if c.is_control() {
+                    write!(f, "\\x{:02x}", c as u32)?;
+                } else {
+                    f.write_char(c)?;
+                }
+            }
+            if let Some((&b, tail)) = bad.split_first() {
+                // The cut may have split a UTF-8 sequence: that is not the value's fault.
+                if !(self.cut && tail.len() < 3 && b >= 0x80) {
+                    write!(f, "\\x{b:02x}")?;
+                }
+                rest = tail;
+            } else {
+                rest = &[];
+            }
+        }
+        if self.cut {
+            f.write_str("...")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{self}\"")
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Error {
+    pub kind: Kind,
+    /// The syscall ("mount") or JSON path pattern ("mounts[].destination"); each `[]` is
+    /// filled from `idx` in order when printed.
+    pub ctx: &'static str,
+    /// Fixed explanation ("must be an absolute path"); for Capacity the unit ("entries").
+    pub msg: &'static str,
+    pub idx: [u32; 2],
+    /// How many of `idx` are set.
+    pub nidx: u8,
+    pub errno: Option<Errno>,
+    /// The path or value concerned.
+    pub arg: Text,
+    pub nums: [u64; 2],
+}
+
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+impl Error {
+    const fn base(kind: Kind, ctx: &'static str, msg: &'static str) -> Error {
+        Error { kind, ctx, msg, idx: [0; 2], nidx: 0, errno: None, arg: Text::EMPTY, nums: [0; 2] }
+    }
+
+    /// A failed system call: `Error::sys("mount", e).path(b"/proc on rootfs/proc")`.
+    pub fn sys(call: &'static str, errno: Errno) -> Error {
+        let mut e = Error::base(Kind::Sys, call, "");
+        e.errno = Some(errno);
+        e
+    }
+
+    /// An invalid JSON value: `Error::spec("mounts[].destination", "must be absolute").at(3)`.
+    pub const fn spec(path: &'static str, msg: &'static str) -> Error {
+        Error::base(Kind::Spec, path, msg)
+    }
+
+    /// A capacity exceeded: `process.env: 300 entries, limit 256`.
+    pub const fn capacity(path: &'static str, count: u64, limit: u64, unit: &'static str) -> Error {
+        let mut e = Error::base(Kind::Capacity, path, unit);
+        e.nums = [count, limit];
+        e
+    }
+
+    /// Bad command-line usage (exit status 2).
+    pub const fn usage(msg: &'static str) -> Error {
+        Error::base(Kind::Usage, "", msg)
+    }
+
+    /// An operation the container's state does not allow, or an unknown container.
+    pub const fn state(msg: &'static str) -> Error {
+        Error::base(Kind::State, "", msg)
+    }
+
+    /// A command or field that this version does not implement yet.
+    pub const fn unsupported(what: &'static str, msg: &'static str) -> Error {
+        Error::base(Kind::Unsupported, what, msg)
+    }
+
+    /// Attach the path or value concerned.
+    pub fn path(mut self, p: &[u8]) -> Error {
+        self.arg = Text::new(p);
+        self
+    }
+
+    /// Alias of [`Error::path`] for values.
+    pub fn value(self, v: &[u8]) -> Error {
+        self.path(v)
+    }
+
+    /// Fill the next `[]` of the JSON path with `i` (outermost first).
+    pub fn at(mut self, i: usize) -> Error {
+        if (self.nidx as usize) < self.idx.len() {
+            self.idx[self.nidx as usize] = i as u32;
+            self.nidx += 1;
+        }
+        self
+    }
+
+    pub fn errno(&self) -> Option<Errno> {
+        self.errno
+    }
+
+    /// Process exit status for this error: 2 for usage, 1 otherwise.
+    pub fn exit_code(&self) -> i32 {
+        if self.kind == Kind::Usage {
+            2
+        } else {
+            1
+        }
+    }
+
+    fn write_ctx(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut n = 0;
+        let mut rest = self.ctx;
+        while let Some(p) = rest.find("[]") {
+            f.write_str(&rest[..p])?;
+            if n < self.nidx as usize {
+                write!(f, "[{}]", self.idx[n])?;
+            } else {
+                f.write_str("[]")?;
+            }
+            n += 1;
+            rest = &rest[p + 2..];
+        }
+        f.write_str(rest)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            Kind::Sys => {
+                self.write_ctx(f)?;
+                if !self.arg.is_empty() {
+                    write!(f, " {}", self.arg)?;
+                }
+                if !self.msg.is_empty() {
+                    write!(f, " ({})", self.msg)?;
+                }
+                if let Some(e) = self.errno {
+                    write!(f, ": {}", ErrnoText(e))?;
+                }
+                Ok(())
+            }
+            Kind::Capacity => {
+                self.write_ctx(f)?;
+                write!(f, ": {} {}, limit {}", self.nums[0], self.msg, self.nums[1])?;
+                if !self.arg.is_empty() {
+                    write!(f, " ({})", self.arg)?;
+                }
+                Ok(())
+            }
+            Kind::Spec | Kind::Usage | Kind::State | Kind::Unsupported => {
+                if !self.ctx.is_empty() {
+                    self.write_ctx(f)?;
+                    f.write_str(": ")?;
+                }
+                f.write_str(self.msg)?;
+                if !self.arg.is_empty() {
+                    write!(f, " \"{}\"", self.arg)?;
+                }
+                if let Some(e) = self.errno {
+                    write!(f, ": {}", ErrnoText(e))?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// `EPERM (operation not permitted)`; unknown numbers as `errno 200`.
+pub struct ErrnoText(pub Errno);
+
+impl fmt::Display for ErrnoText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.raw_os_error();
+        match ERRNOS.iter().find(|(k, _, _)| *k == n) {
+            Some((_, name, text)) => write!(f, "{name} ({text})"),
+            None => write!(f, "errno {n}"),
+        }
+    }
+}
+
+/// Names and texts of the errnos husk can meet (the generic Linux numbering, shared by
+/// x86_64, aarch64 and arm). Texts are lower-case as in runc's messages, which callers
+/// match by substring ("no such file or directory", "permission denied").
+const ERRNOS: &[(i32, &str, &str)] = &[
+    (1, "EPERM", "operation not permitted"),
+    (2, "ENOENT", "no such file or directory"),
+    (3, "ESRCH", "no such process"),
+    (4, "EINTR", "interrupted system call"),
+    (5, "EIO", "input/output error"),
+    (6, "ENXIO", "no such device or address"),
+    (7, "E2BIG", "argument list too long"),
+    (8, "ENOEXEC", "exec format error"),
+    (9, "EBADF", "bad file descriptor"),
+    (10, "ECHILD", "no child processes"),
+    (11, "EAGAIN", "resource temporarily unavailable"),
+    (12, "ENOMEM", "cannot allocate memory"),
+    (13, "EACCES", "permission denied"),
+    (14, "EFAULT", "bad address"),
+    (15, "ENOTBLK", "block device required"),
+    (16, "EBUSY", "device or resource busy"),
+    (17, "EEXIST", "file exists"),
+    (18, "EXDEV", "invalid cross-device link"),
+    (19, "ENODEV", "no such device"),
+    (20, "ENOTDIR", "not a directory"),
+    (21, "EISDIR", "is a directory"),
+    (22, "EINVAL", "invalid argument"),
+    (23, "ENFILE", "too many open files in system"),
+    (24, "EMFILE", "too many open files"),
+    (25, "ENOTTY", "inappropriate ioctl for device"),
+    (26, "ETXTBSY", "text file busy"),
+    (27, "EFBIG", "file too large"),
+    (28, "ENOSPC", "no space left on device"),
+    (29, "ESPIPE", "illegal seek"),
+    (30, "EROFS", "read-only file system"),
+    (31, "EMLINK", "too many links"),
+    (32, "EPIPE", "broken pipe"),
+    (34, "ERANGE", "numerical result out of range"),
+    (35, "EDEADLK", "resource deadlock avoided"),
+    (36, "ENAMETOOLONG", "file name too long"),
+    (37, "ENOLCK", "no locks available"),
+    (38, "ENOSYS", "function not implemented"),
+    (39, "ENOTEMPTY", "directory not empty"),
+    (40, "ELOOP", "too many levels of symbolic links"),
+    (61, "ENODATA", "no data available"),
+    (95, "EOPNOTSUPP", "operation not supported"),
+    (98, "EADDRINUSE", "address already in use"),
+    (110, "ETIMEDOUT", "connection timed out"),
+    (111, "ECONNREFUSED", "connection refused"),
+    (122, "EDQUOT", "disk quota exceeded"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+    use std::format;
+
+    #[test]
+    fn sys_error_text() {
+        let e = Error::sys("mount /proc on", Errno::PERM).path(b"rootfs/proc");
+        assert_eq!(format!("{e}"), "mount /proc on rootfs/proc: EPERM (operation not permitted)");
+    }
+
+    #[test]
+    fn spec_error_fills_indices() {
+        let e = Error::spec("mounts[].options[]", "unknown mount option").at(3).at(1).value(b"rox");
+        assert_eq!(format!("{e}"), "mounts[3].options[1]: unknown mount option \"rox\"");
+    }
+
+    #[test]
+    fn capacity_text() {
+        let e = Error::capacity("process.env", 300, 256, "entries");
+        assert_eq!(format!("{e}"), "process.env: 300 entries, limit 256");
+        let e = Error::capacity("mounts[].options", 40, 32, "entries").at(2);
+        assert_eq!(format!("{e}"), "mounts[2].options: 40 entries, limit 32");
+    }
+
+    #[test]
+    fn hostile_text_is_escaped_and_cut() {
+        let e = Error::spec("hostname", "invalid").value(b"a\x1b[2Jb\xff");
+        assert_eq!(format!("{e}"), "hostname: invalid \"a\\x1b[2Jb\\xff\"");
+        let long = [b'x'; 100];
+        let e = Error::spec("root.path", "bad").value(&long);
+        assert!(format!("{e}").ends_with("x...\""));
+    }
+
+    #[test]
+    fn error_is_small() {
+        assert!(core::mem::size_of::<Error>() <= 128, "{}", core::mem::size_of::<Error>());
+    }
+}

@@ -1,0 +1,1 @@
+//! Per-spec-section Linux setup (namespaces, mounts, caps, ...), and the name tables the spec validator shares with it.

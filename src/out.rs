@@ -1,0 +1,168 @@
+//! Formatting without a heap: a fixed stack buffer implementing `core::fmt::Write`, written
+//! to a file descriptor with one write(2) per line. Overflow is marked, never silent.
+
+use core::fmt::{self, Write};
+use rustix::fd::{AsFd, BorrowedFd};
+
+/// A fixed-capacity text buffer. Writing past the end keeps what fits (cut on a UTF-8
+/// boundary) and sets `truncated`; [`Buf::finish_line`] then marks the cut with "...".
+pub struct Buf<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+    truncated: bool,
+}
+
+impl<const N: usize> Default for Buf<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> Buf<N> {
+    pub const fn new() -> Self {
+        Buf { bytes: [0; N], len: 0, truncated: false }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only whole UTF-8 sequences are ever copied in (see write_str).
+        core::str::from_utf8(self.as_bytes()).unwrap_or("")
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn truncated(&self) -> bool {
+        self.truncated
+    }
+
+    pub fn clear(&mut self) {
+        self.len = 0;
+        self.truncated = false;
+    }
+
+    /// Append raw bytes (not necessarily UTF-8); false if they did not all fit.
+    pub fn push_bytes(&mut self, b: &[u8]) -> bool {
+        let room = N - self.len;
+        let n = b.len().min(room);
+        self.bytes[self.len..self.len + n].copy_from_slice(&b[..n]);
+        self.len += n;
+        if n < b.len() {
+            self.truncated = true;
+        }
+        n == b.len()
+    }
+
+    /// End the text with '\n', replacing the tail with "...\n" if anything was cut, so a
+    /// reader always sees a whole line and knows when it is incomplete.
+    pub fn finish_line(&mut self) {
+        if self.truncated || self.len == N {
+            let mut keep = N.saturating_sub(4).min(self.len);
+            while keep > 0 && (self.bytes[keep] & 0xC0) == 0x80 {
+                keep -= 1;
+            }
+            self.len = keep;
+            let tail: &[u8] = if N >= 4 { b"...\n" } else { b"\n" };
+            let n = tail.len().min(N - self.len);
+            self.bytes[self.len..self.len + n].copy_from_slice(&tail[..n]);
+            self.len += n;
+        } else {
+            self.bytes[self.len] = b'\n';
+            self.len += 1;
+        }
+    }
+
+    /// write(2) the whole buffer to `fd`, retrying on short writes and EINTR.
+    pub fn write_to(&self, fd: BorrowedFd<'_>) -> Result<(), rustix::io::Errno> {
+        write_all(fd, self.as_bytes())
+    }
+}
+
+impl<const N: usize> Write for Buf<N> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let room = N - self.len;
+        if s.len() <= room {
+            self.bytes[self.len..self.len + s.len()].copy_from_slice(s.as_bytes());
+            self.len += s.len();
+            return Ok(());
+        }
+        let mut cut = room;
+        while cut > 0 && !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        self.bytes[self.len..self.len + cut].copy_from_slice(&s.as_bytes()[..cut]);
+        self.len += cut;
+        self.truncated = true;
+        // Report success: the truncation is recorded and shown, and callers keep going.
+        Ok(())
+    }
+}
+
+/// Write all of `b` to `fd`.
+pub fn write_all(fd: impl AsFd, mut b: &[u8]) -> Result<(), rustix::io::Errno> {
+    while !b.is_empty() {
+        match rustix::io::write(fd.as_fd(), b) {
+            Ok(0) => return Err(rustix::io::Errno::IO),
+            Ok(n) => b = &b[n..],
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Write `s` escaped as the inside of a JSON string.
+pub fn json_escape(w: &mut impl Write, s: &str) -> fmt::Result {
+    for c in s.chars() {
+        match c {
+            '"' => w.write_str("\\\"")?,
+            '\\' => w.write_str("\\\\")?,
+            '\n' => w.write_str("\\n")?,
+            '\r' => w.write_str("\\r")?,
+            '\t' => w.write_str("\\t")?,
+            c if (c as u32) < 0x20 => write!(w, "\\u{:04x}", c as u32)?,
+            c => w.write_char(c)?,
+        }
+    }
+    Ok(())
+}
+
+/// `print!`-like helpers for stdout/stderr with a 4 KiB line buffer.
+#[macro_export]
+macro_rules! outln {
+    ($fd:expr, $($arg:tt)*) => {{
+        let mut b = $crate::out::Buf::<4096>::new();
+        let _ = core::fmt::Write::write_fmt(&mut b, format_args!($($arg)*));
+        b.finish_line();
+        let _ = b.write_to($fd);
+    }};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_is_marked_on_char_boundary() {
+        let mut b = Buf::<8>::new();
+        write!(b, "ab\u{e9}\u{e9}\u{e9}xyz").unwrap();
+        assert!(b.truncated());
+        b.finish_line();
+        assert_eq!(b.as_str(), "ab\u{e9}...\n");
+    }
+
+    #[test]
+    fn json_escapes() {
+        let mut b = Buf::<64>::new();
+        json_escape(&mut b, "a\"b\\c\n\u{1}").unwrap();
+        assert_eq!(b.as_str(), "a\\\"b\\\\c\\n\\u0001");
+    }
+}
