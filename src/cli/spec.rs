@@ -45,9 +45,9 @@ pub fn run(_g: &Global<'_>, c: &Command, p: &Parsed<'_>) -> Result<i32> {
 }
 
 /// runc adds a cgroup namespace when the host has the unified cgroup v2 hierarchy.
+// f_type's width differs per arch (i64 on x86_64, u32 on arm): the cast is needed there.
+#[allow(clippy::unnecessary_cast)]
 fn cgroup2_unified() -> bool {
-    // f_type's width differs per arch (i64 on x86_64, u32 on arm): the cast is needed there.
-    #[allow(clippy::unnecessary_cast)]
     const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
     rustix::fs::statfs("/sys/fs/cgroup")
         .map(|s| s.f_type as i64 == CGROUP2_SUPER_MAGIC)
