@@ -25,6 +25,8 @@ pub enum Kind {
     State,
     /// Not implemented yet in this version.
     Unsupported,
+    /// Malformed JSON: `ctx` is the JSON path reached, `nums[0]` the byte offset.
+    Json,
 }
 
 /// A bounded copy of a path or value, marked when cut.
@@ -36,7 +38,11 @@ pub struct Text {
 }
 
 impl Text {
-    pub const EMPTY: Text = Text { bytes: [0; ERROR_TEXT_MAX], len: 0, cut: false };
+    pub const EMPTY: Text = Text {
+        bytes: [0; ERROR_TEXT_MAX],
+        len: 0,
+        cut: false,
+    };
 
     pub fn new(s: &[u8]) -> Text {
         let mut t = Text::EMPTY;
@@ -120,7 +126,16 @@ pub type Result<T, E = Error> = core::result::Result<T, E>;
 
 impl Error {
     const fn base(kind: Kind, ctx: &'static str, msg: &'static str) -> Error {
-        Error { kind, ctx, msg, idx: [0; 2], nidx: 0, errno: None, arg: Text::EMPTY, nums: [0; 2] }
+        Error {
+            kind,
+            ctx,
+            msg,
+            idx: [0; 2],
+            nidx: 0,
+            errno: None,
+            arg: Text::EMPTY,
+            nums: [0; 2],
+        }
     }
 
     /// A failed system call: `Error::sys("mount", e).path(b"/proc on rootfs/proc")`.
@@ -139,6 +154,13 @@ impl Error {
     pub const fn capacity(path: &'static str, count: u64, limit: u64, unit: &'static str) -> Error {
         let mut e = Error::base(Kind::Capacity, path, unit);
         e.nums = [count, limit];
+        e
+    }
+
+    /// Malformed JSON at byte `offset`: `process.env[2]: invalid escape at byte 310`.
+    pub const fn json(path: &'static str, msg: &'static str, offset: usize) -> Error {
+        let mut e = Error::base(Kind::Json, path, msg);
+        e.nums = [offset as u64, 0];
         e
     }
 
@@ -231,6 +253,13 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
+            Kind::Json => {
+                if !self.ctx.is_empty() {
+                    self.write_ctx(f)?;
+                    f.write_str(": ")?;
+                }
+                write!(f, "{} at byte {}", self.msg, self.nums[0])
+            }
             Kind::Spec | Kind::Usage | Kind::State | Kind::Unsupported => {
                 if !self.ctx.is_empty() {
                     self.write_ctx(f)?;
@@ -322,13 +351,22 @@ mod tests {
     #[test]
     fn sys_error_text() {
         let e = Error::sys("mount /proc on", Errno::PERM).path(b"rootfs/proc");
-        assert_eq!(format!("{e}"), "mount /proc on rootfs/proc: EPERM (operation not permitted)");
+        assert_eq!(
+            format!("{e}"),
+            "mount /proc on rootfs/proc: EPERM (operation not permitted)"
+        );
     }
 
     #[test]
     fn spec_error_fills_indices() {
-        let e = Error::spec("mounts[].options[]", "unknown mount option").at(3).at(1).value(b"rox");
-        assert_eq!(format!("{e}"), "mounts[3].options[1]: unknown mount option \"rox\"");
+        let e = Error::spec("mounts[].options[]", "unknown mount option")
+            .at(3)
+            .at(1)
+            .value(b"rox");
+        assert_eq!(
+            format!("{e}"),
+            "mounts[3].options[1]: unknown mount option \"rox\""
+        );
     }
 
     #[test]
@@ -350,6 +388,10 @@ mod tests {
 
     #[test]
     fn error_is_small() {
-        assert!(core::mem::size_of::<Error>() <= 128, "{}", core::mem::size_of::<Error>());
+        assert!(
+            core::mem::size_of::<Error>() <= 128,
+            "{}",
+            core::mem::size_of::<Error>()
+        );
     }
 }

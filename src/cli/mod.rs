@@ -1,4 +1,4 @@
-//! The runc command line (see cli-contract). 
+//! The runc command line (see cli-contract).
 pub fn main(_args: crate::sys::Args) -> i32 {
     0
 }

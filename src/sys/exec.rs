@@ -27,7 +27,12 @@ impl<const N: usize, const B: usize> Default for CStrVec<N, B> {
 
 impl<const N: usize, const B: usize> CStrVec<N, B> {
     pub const fn new() -> Self {
-        CStrVec { bytes: [0; B], used: 0, offsets: [0; N], len: 0 }
+        CStrVec {
+            bytes: [0; B],
+            used: 0,
+            offsets: [0; N],
+            len: 0,
+        }
     }
 
     pub fn len(&self) -> usize {

@@ -111,7 +111,10 @@ impl Iterator for EnvIter {
 pub fn exit(code: i32) -> ! {
     // SAFETY: exit_group takes no pointers and does not return.
     unsafe {
-        arch::syscall1(linux_raw_sys::general::__NR_exit_group as usize, code as usize);
+        arch::syscall1(
+            linux_raw_sys::general::__NR_exit_group as usize,
+            code as usize,
+        );
     }
     loop {}
 }
@@ -134,7 +137,8 @@ macro_rules! entry {
 
         #[panic_handler]
         fn panic(_info: &core::panic::PanicInfo) -> ! {
-            let _ = $crate::out::write_all($crate::sys::stderr(), b"husk: internal error (panic)\n");
+            let _ =
+                $crate::out::write_all($crate::sys::stderr(), b"husk: internal error (panic)\n");
             $crate::sys::exit(70)
         }
     };
@@ -168,7 +172,8 @@ pub fn ensure_stdio() {
     use rustix::fs::{open, Mode, OFlags};
     for fd in 0..3 {
         // SAFETY: fcntl(F_GETFD) on any number only queries; BorrowedFd is not kept.
-        let open_already = rustix::io::fcntl_getfd(unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) }).is_ok();
+        let open_already =
+            rustix::io::fcntl_getfd(unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) }).is_ok();
         if !open_already {
             // open returns the lowest free number, which is `fd` since lower ones are open.
             if let Ok(f) = open("/dev/null", OFlags::RDWR, Mode::empty()) {
