@@ -17,7 +17,63 @@ pub struct List<'a, T> {
     len: u32,
     /// Pattern of the elements for errors: `linux.seccomp.syscalls[]`.
     path: &'static str,
+    /// Index of the enclosing element for lists inside a lazy element (`NO_OUTER`: none).
+    outer: u32,
     _t: PhantomData<T>,
+}
+
+const NO_OUTER: u32 = u32::MAX;
+
+/// Lists nested in a lazily parsed element find their span in the element's own text.
+pub trait Nested<'a> {
+    /// `text` is the element's JSON, `idx` its index in the enclosing list.
+    fn fill_nested(&mut self, _text: &'a str, _idx: usize) {}
+}
+
+macro_rules! no_nested {
+    ($($t:ty),*) => { $(impl<'a> Nested<'a> for $t {})* };
+}
+no_nested!(Str<'a>, u32);
+
+/// Point `list` at the array under top-level `key` of the JSON object `obj`.
+pub(crate) fn nested<'a, T>(
+    list: &mut List<'a, T>,
+    obj: &'a str,
+    key: &str,
+    path: &'static str,
+    idx: usize,
+) {
+    list.path = path;
+    list.outer = idx as u32;
+    let b = obj.as_bytes();
+    let mut i = skip_ws(b, 0) + 1;
+    while b.get(i).is_some() {
+        let ks = skip_ws(b, i);
+        if b.get(ks) != Some(&b'"') {
+            return;
+        }
+        let ke = value_end(b, ks);
+        let vs = skip_ws(b, skip_ws(b, ke) + 1);
+        let ve = value_end(b, vs);
+        if b.get(ks + 1..ke.saturating_sub(1)) == Some(key.as_bytes()) && b.get(vs) == Some(&b'[') {
+            list.raw = obj.get(vs..ve).unwrap_or("");
+            let mut n = 0u32;
+            let mut p = vs + 1;
+            loop {
+                let s = skip_ws(b, p);
+                if matches!(b.get(s), None | Some(b']')) || s >= ve {
+                    break;
+                }
+                n += 1;
+                let e = skip_ws(b, value_end(b, s));
+                p = e + 1;
+            }
+            list.len = n;
+            return;
+        }
+        let next = skip_ws(b, ve);
+        i = next + 1;
+    }
 }
 
 impl<T> Clone for List<'_, T> {
@@ -33,6 +89,7 @@ impl<T> Default for List<'_, T> {
             raw: "",
             len: 0,
             path: "",
+            outer: NO_OUTER,
             _t: PhantomData,
         }
     }
@@ -51,7 +108,7 @@ impl<'de: 'a, 'a, T> Deserialize<'de> for List<'a, T> {
     }
 }
 
-impl<'a, T: Deserialize<'a>> List<'a, T> {
+impl<'a, T: Deserialize<'a> + Nested<'a>> List<'a, T> {
     /// Attach the span the pre-pass recorded (`None`: absent or null, stays empty).
     pub(crate) fn fill(&mut self, text: &'a str, span: Option<Span>, path: &'static str) {
         self.path = path;
@@ -81,6 +138,7 @@ impl<'a, T: Deserialize<'a>> List<'a, T> {
             pos: 1,
             n: 0,
             path: self.path,
+            outer: self.outer,
             _t: PhantomData,
         }
     }
@@ -92,10 +150,11 @@ pub struct ListIter<'a, T> {
     pos: usize,
     n: usize,
     path: &'static str,
+    outer: u32,
     _t: PhantomData<T>,
 }
 
-impl<'a, T: Deserialize<'a>> Iterator for ListIter<'a, T> {
+impl<'a, T: Deserialize<'a> + Nested<'a>> Iterator for ListIter<'a, T> {
     type Item = Result<T>;
 
     fn next(&mut self) -> Option<Result<T>> {
@@ -113,11 +172,22 @@ impl<'a, T: Deserialize<'a>> Iterator for ListIter<'a, T> {
             next
         };
         let elem = self.b.get(start..end).unwrap_or(&[]);
-        Some(
-            serde_json_core::from_slice::<T>(elem)
-                .map(|(v, _)| v)
-                .map_err(|_| Error::spec(self.path, "invalid value").at(n)),
-        )
+        let text = core::str::from_utf8(elem).unwrap_or("");
+        Some(match serde_json_core::from_slice::<T>(elem) {
+            Ok((mut v, _)) => {
+                v.fill_nested(text, n);
+                Ok(v)
+            }
+            Err(_) => {
+                let e = Error::spec(self.path, "invalid value");
+                let e = if self.outer == NO_OUTER {
+                    e
+                } else {
+                    e.at(self.outer as usize)
+                };
+                Err(e.at(n))
+            }
+        })
     }
 }
 
@@ -160,7 +230,7 @@ impl<'de: 'a, 'a, V> Deserialize<'de> for Map<'a, V> {
     }
 }
 
-impl<'a, V: Deserialize<'a>> Map<'a, V> {
+impl<'a, V: Deserialize<'a> + Nested<'a>> Map<'a, V> {
     pub(crate) fn fill(&mut self, text: &'a str, span: Option<Span>, path: &'static str) {
         self.path = path;
         if let Some(s) = span {
@@ -210,7 +280,7 @@ pub struct MapIter<'a, V> {
     _v: PhantomData<V>,
 }
 
-impl<'a, V: Deserialize<'a>> Iterator for MapIter<'a, V> {
+impl<'a, V: Deserialize<'a> + Nested<'a>> Iterator for MapIter<'a, V> {
     type Item = Result<(Str<'a>, V)>;
 
     fn next(&mut self) -> Option<Self::Item> {

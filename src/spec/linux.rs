@@ -1,6 +1,6 @@
 //! `linux`: namespaces, id mappings, devices, seccomp and the other Linux-only fields.
 
-use super::lazy::{Inline, List, Map};
+use super::lazy::{nested, Inline, List, Map, Nested};
 use super::limits::*;
 use super::model::IdMapping;
 use super::resources::Resources;
@@ -153,7 +153,7 @@ pub struct Syscall<'a> {
     /// `linux.seccomp.syscalls[].names`.
     #[serde(default)]
     #[serde(borrow)]
-    pub names: Inline<Str<'a>, SECCOMP_NAMES_MAX>,
+    pub names: List<'a, Str<'a>>,
     /// `linux.seccomp.syscalls[].action`.
     #[serde(borrow)]
     pub action: Str<'a>,
@@ -236,3 +236,19 @@ pub struct IntelRdt<'a> {
     /// `linux.intelRdt.enableMonitoring`.
     pub enable_monitoring: Option<bool>,
 }
+
+impl<'a> Nested<'a> for Syscall<'a> {
+    fn fill_nested(&mut self, text: &'a str, i: usize) {
+        nested(
+            &mut self.names,
+            text,
+            "names",
+            "linux.seccomp.syscalls[].names[]",
+            i,
+        );
+    }
+}
+
+impl<'a> Nested<'a> for Device<'a> {}
+impl<'a> Nested<'a> for NetDevice<'a> {}
+impl Nested<'_> for TimeOffset {}

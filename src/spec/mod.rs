@@ -4,6 +4,9 @@
 //! [`List`]s and are parsed one element at a time, so the parsed `Spec` is small and
 //! parsing needs little stack whatever the config holds.
 
+// `Error` is ~120 bytes on purpose: Copy, no heap, formatted only when printed.
+#![allow(clippy::result_large_err)]
+
 pub mod json;
 pub mod lazy;
 pub mod limits;
@@ -266,6 +269,6 @@ impl<'a> Resources<'a> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 #[cfg(test)]
 mod tests_json;

@@ -1,7 +1,6 @@
 //! The top of config.json: `Spec`, `root`, `mounts`, `hooks`.
 
-use super::lazy::{Inline, List, Map};
-use super::limits::*;
+use super::lazy::{nested, List, Map, Nested};
 use super::linux::Linux;
 use super::process::Process;
 use super::str::Str;
@@ -70,13 +69,13 @@ pub struct Mount<'a> {
     /// `mounts[].options`.
     #[serde(default)]
     #[serde(borrow)]
-    pub options: Inline<Str<'a>, MOUNT_OPTIONS_MAX>,
+    pub options: List<'a, Str<'a>>,
     /// `mounts[].uidMappings`: only with the `idmap`/`ridmap` option.
     #[serde(default)]
-    pub uid_mappings: Inline<IdMapping, ID_MAPPINGS_MAX>,
+    pub uid_mappings: List<'a, IdMapping>,
     /// `mounts[].gidMappings`.
     #[serde(default)]
-    pub gid_mappings: Inline<IdMapping, ID_MAPPINGS_MAX>,
+    pub gid_mappings: List<'a, IdMapping>,
 }
 
 /// `linux.uidMappings[]`, `linux.gidMappings[]`, `mounts[].uidMappings[]`...
@@ -132,11 +131,40 @@ pub struct Hook<'a> {
     /// `hooks.*[].args`.
     #[serde(default)]
     #[serde(borrow)]
-    pub args: Inline<Str<'a>, HOOK_ARGS_MAX>,
+    pub args: List<'a, Str<'a>>,
     /// `hooks.*[].env`.
     #[serde(default)]
     #[serde(borrow)]
-    pub env: Inline<Str<'a>, HOOK_ARGS_MAX>,
+    pub env: List<'a, Str<'a>>,
     /// `hooks.*[].timeout`: seconds, > 0.
     pub timeout: Option<i64>,
 }
+
+impl<'a> Nested<'a> for Mount<'a> {
+    fn fill_nested(&mut self, text: &'a str, i: usize) {
+        nested(&mut self.options, text, "options", "mounts[].options[]", i);
+        nested(
+            &mut self.uid_mappings,
+            text,
+            "uidMappings",
+            "mounts[].uidMappings[]",
+            i,
+        );
+        nested(
+            &mut self.gid_mappings,
+            text,
+            "gidMappings",
+            "mounts[].gidMappings[]",
+            i,
+        );
+    }
+}
+
+impl<'a> Nested<'a> for Hook<'a> {
+    fn fill_nested(&mut self, text: &'a str, i: usize) {
+        nested(&mut self.args, text, "args", "hooks.*[].args[]", i);
+        nested(&mut self.env, text, "env", "hooks.*[].env[]", i);
+    }
+}
+
+impl Nested<'_> for IdMapping {}

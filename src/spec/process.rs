@@ -1,6 +1,6 @@
 //! `process`: what runs in the container (also the `exec --process` document).
 
-use super::lazy::{Inline, List};
+use super::lazy::{Inline, List, Nested};
 use super::limits::*;
 use super::str::Str;
 use serde::Deserialize;
@@ -168,3 +168,5 @@ pub struct CpuAffinity<'a> {
     #[serde(borrow)]
     pub fin: Option<Str<'a>>,
 }
+
+impl<'a> Nested<'a> for Rlimit<'a> {}

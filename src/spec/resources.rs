@@ -1,6 +1,6 @@
 //! `linux.resources` (also the `update --resources` document).
 
-use super::lazy::{List, Map};
+use super::lazy::{List, Map, Nested};
 use super::str::Str;
 use serde::Deserialize;
 
@@ -204,3 +204,10 @@ pub struct Rdma {
     pub hca_handles: Option<u32>,
     pub hca_objects: Option<u32>,
 }
+
+impl<'a> Nested<'a> for DeviceRule<'a> {}
+impl<'a> Nested<'a> for HugepageLimit<'a> {}
+impl<'a> Nested<'a> for NetPriority<'a> {}
+impl Nested<'_> for WeightDevice {}
+impl Nested<'_> for ThrottleDevice {}
+impl Nested<'_> for Rdma {}

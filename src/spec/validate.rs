@@ -4,7 +4,7 @@
 //! libcontainer/configs/validate and specconv reject, so a config runc refuses is
 //! refused here with the same meaning.
 
-use super::lazy::List;
+use super::lazy::{List, Nested};
 use super::linux::Linux;
 use super::model::Spec;
 use super::process::Process;
@@ -29,7 +29,7 @@ impl R<'_, '_> {
     }
 
     /// Each element of a lazy list; parse errors are reported and skipped.
-    fn each<'a, T: Deserialize<'a>>(
+    fn each<'a, T: Deserialize<'a> + Nested<'a>>(
         &mut self,
         l: &List<'a, T>,
         mut f: impl FnMut(&mut Self, usize, T),
@@ -95,10 +95,12 @@ pub fn validate(spec: &Spec, report: Report) -> usize {
             r.nul(s, p("mounts[].source").at(i));
         }
         let mut idmap = false;
-        for (j, o) in m.options.iter().enumerate() {
-            r.nul(*o, p("mounts[].options[]").at(i).at(j));
+        r.each(&m.options, |r, j, o| {
+            r.nul(o, p("mounts[].options[]").at(i).at(j));
             idmap |= o.eq_str("idmap") || o.eq_str("ridmap");
-        }
+        });
+        r.each(&m.uid_mappings, |_, _, _| {});
+        r.each(&m.gid_mappings, |_, _, _| {});
         let (u, g) = (!m.uid_mappings.is_empty(), !m.gid_mappings.is_empty());
         if (u || g) && !idmap {
             r.e(Error::spec(
@@ -163,17 +165,17 @@ pub fn validate(spec: &Spec, report: Report) -> usize {
                 if hk.timeout.is_some_and(|t| t <= 0) {
                     r.e(Error::spec(timeout, "must be greater than zero").at(i));
                 }
-                for (j, a) in hk.args.iter().enumerate() {
-                    r.nul(*a, p("hooks.*[].args[]").at(i).at(j));
-                }
-                for (j, e) in hk.env.iter().enumerate() {
-                    if r.nul(*e, p(env).at(i).at(j)) && !e.contains('=') {
+                r.each(&hk.args, |r, j, a| {
+                    r.nul(a, p("hooks.*[].args[]").at(i).at(j));
+                });
+                r.each(&hk.env, |r, j, e| {
+                    if r.nul(e, p(env).at(i).at(j)) && !e.contains('=') {
                         r.e(Error::spec(env, "must be NAME=value")
                             .at(i)
                             .at(j)
                             .value(e.raw().as_bytes()));
                     }
-                }
+                });
             });
         }
     }
@@ -595,6 +597,9 @@ fn linux(r: &mut R, spec: &Spec, l: &Linux) {
             if rule.names.is_empty() {
                 r.e(Error::spec("linux.seccomp.syscalls[].names", "must not be empty").at(i));
             }
+            r.each(&rule.names, |r, j, n| {
+                r.nul(n, p("linux.seccomp.syscalls[].names[]").at(i).at(j));
+            });
             for (j, a) in rule.args.iter().enumerate() {
                 if a.index >= 6 {
                     r.e(
@@ -684,14 +689,12 @@ fn linux(r: &mut R, spec: &Spec, l: &Linux) {
 }
 
 /// The first key that appears twice in a lazy map.
-fn dup_keys<'a, V: Deserialize<'a>>(m: &super::lazy::Map<'a, V>) -> Result<(), Error> {
+fn dup_keys<'a, V: Deserialize<'a> + Nested<'a>>(m: &super::lazy::Map<'a, V>) -> Result<(), Error> {
     for (i, a) in m.iter().enumerate() {
         let Ok((ka, _)) = a else { continue };
-        for b in m.iter().skip(i + 1) {
-            if let Ok((kb, _)) = b {
-                if ka.chars().eq(kb.chars()) {
-                    return Err(Error::spec(m.path(), "duplicate key").value(ka.raw().as_bytes()));
-                }
+        for (kb, _) in m.iter().skip(i + 1).flatten() {
+            if ka.chars().eq(kb.chars()) {
+                return Err(Error::spec(m.path(), "duplicate key").value(ka.raw().as_bytes()));
             }
         }
     }
