@@ -255,10 +255,6 @@ fn validation_messages() {
             "mounts[0]: uidMappings/gidMappings need the idmap or ridmap option",
         ),
         (
-            r#","mounts":[{"destination":"/a","options":["idmap"]}]"#,
-            "mounts[0]: the idmap and ridmap options need uidMappings and gidMappings",
-        ),
-        (
             r#","mounts":[{"destination":"/a\u0000b"}]"#,
             r#"mounts[0].destination: must not contain NUL bytes "/a\u0000b""#,
         ),
@@ -311,6 +307,14 @@ fn validation_messages() {
         (
             r#""scheduler":{"policy":"SCHED_RR","nice":20}"#,
             "process.scheduler.nice: must be between -20 and 19",
+        ),
+        (
+            r#""scheduler":{"policy":"SCHED_OTHER","priority":5}"#,
+            "process.scheduler.priority: only with SCHED_FIFO or SCHED_RR",
+        ),
+        (
+            r#""scheduler":{"policy":"SCHED_RR","runtime":5}"#,
+            "process.scheduler: runtime, deadline and period only with SCHED_DEADLINE",
         ),
         (
             r#""scheduler":{"policy":"SCHED_RR","flags":["X"]}"#,
@@ -431,11 +435,11 @@ fn validation_messages() {
             "linux.sysctl: duplicate key \"fs.mqueue.x\"",
         ),
         (
-            r#""maskedPaths":["proc/kcore"]"#,
+            r#""namespaces":[{"type":"mount"}],"maskedPaths":["proc/kcore"]"#,
             "linux.maskedPaths[0]: must be an absolute path \"proc/kcore\"",
         ),
         (
-            r#""readonlyPaths":["/ok","sys"]"#,
+            r#""namespaces":[{"type":"mount"}],"readonlyPaths":["/ok","sys"]"#,
             "linux.readonlyPaths[1]: must be an absolute path \"sys\"",
         ),
         (
@@ -450,6 +454,18 @@ fn validation_messages() {
             r#""memoryPolicy":{"mode":"MPOL_BIND","flags":["MPOL_F_X"]}"#,
             "linux.memoryPolicy.flags[0]: unknown memory policy flag \"MPOL_F_X\"",
         ),
+        (
+            r#""readonlyPaths":["/proc/sys"]"#,
+            "linux.maskedPaths: needs a private mount namespace (as does readonlyPaths)",
+        ),
+        (
+            r#""namespaces":[{"type":"uts"}],"sysctl":{"kernel/hostname":"x","kernel.domainname":"y"}"#,
+            "linux.sysctl: conflicts with the hostname field \"kernel/hostname\"",
+        ),
+        (
+            r#""sysctl":{"net/ipv4/conf/eth0.100/rp_filter":"1"}"#,
+            "linux.sysctl: needs the matching private namespace \"net/ipv4/conf/eth0.100/rp_filter\"",
+        ),
     ];
     for (x, msg) in cases {
         assert_eq!(err(&linux(x)), *msg, "{x}");
@@ -463,7 +479,10 @@ fn validation_messages() {
     );
     // Every problem is reported, not only the first.
     assert_eq!(
-        errs(&linux(r#""maskedPaths":["a","b"],"rootfsPropagation":"x""#)).len(),
+        errs(&linux(
+            r#""namespaces":[{"type":"mount"}],"maskedPaths":["a","b"],"rootfsPropagation":"x""#
+        ))
+        .len(),
         3
     );
     // sysctls allowed with their namespace.

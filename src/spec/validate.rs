@@ -109,13 +109,6 @@ pub fn validate(spec: &Spec, report: Report) -> usize {
             )
             .at(i));
         }
-        if idmap && !(u && g) {
-            r.e(Error::spec(
-                "mounts[]",
-                "the idmap and ridmap options need uidMappings and gidMappings",
-            )
-            .at(i));
-        }
     });
     if let Some(pr) = &spec.process {
         process(&mut r, pr);
@@ -325,6 +318,22 @@ fn process(r: &mut R, pr: &Process) {
             SCHED_POLICIES,
             Error::spec("process.scheduler.policy", "unknown scheduling policy"),
         );
+        let rt = s.policy.eq_str("SCHED_FIFO") || s.policy.eq_str("SCHED_RR");
+        if s.priority.is_some_and(|x| x != 0) && !rt {
+            r.e(Error::spec(
+                "process.scheduler.priority",
+                "only with SCHED_FIFO or SCHED_RR",
+            ));
+        }
+        let dl = [s.runtime, s.deadline, s.period]
+            .iter()
+            .any(|x| x.is_some_and(|x| x != 0));
+        if dl && !s.policy.eq_str("SCHED_DEADLINE") {
+            r.e(Error::spec(
+                "process.scheduler",
+                "runtime, deadline and period only with SCHED_DEADLINE",
+            ));
+        }
         if s.nice.is_some_and(|n| !(-20..=19).contains(&n)) {
             r.e(Error::spec(
                 "process.scheduler.nice",
@@ -631,12 +640,19 @@ fn linux(r: &mut R, spec: &Spec, l: &Linux) {
     );
     for x in l.sysctl.iter() {
         let Ok((k, _)) = x else { continue };
-        let ok = if IPC_SYSCTLS.iter().any(|s| k.eq_str(s)) || k.starts_with("fs.mqueue.") {
+        // As runc: `net/ipv4/ip_forward` is `net.ipv4.ip_forward`.
+        let ok = if IPC_SYSCTLS.iter().any(|s| sysctl_eq(k, s)) || sysctl_prefix(k, "fs.mqueue.") {
             ipc.is_some()
-        } else if k.starts_with("net.") {
+        } else if sysctl_prefix(k, "net.") {
             net.is_some()
-        } else if k.eq_str("kernel.hostname") || k.eq_str("kernel.domainname") {
-            uts.is_some()
+        } else if sysctl_eq(k, "kernel.domainname") && uts.is_some() {
+            true
+        } else if sysctl_eq(k, "kernel.hostname") && uts.is_some() {
+            r.e(
+                Error::spec("linux.sysctl", "conflicts with the hostname field")
+                    .value(k.raw().as_bytes()),
+            );
+            true
         } else {
             r.e(
                 Error::spec("linux.sysctl", "is not in a separate kernel namespace")
@@ -653,6 +669,14 @@ fn linux(r: &mut R, spec: &Spec, l: &Linux) {
     }
     if let Err(e) = dup_keys(&l.sysctl) {
         r.e(e);
+    }
+    if (!l.masked_paths.is_empty() || !l.readonly_paths.is_empty())
+        && spec.namespace("mount").is_none()
+    {
+        r.e(Error::spec(
+            "linux.maskedPaths",
+            "needs a private mount namespace (as does readonlyPaths)",
+        ));
     }
     r.each(&l.masked_paths, |r, i, x| {
         r.abs(x, p("linux.maskedPaths[]").at(i))
@@ -744,4 +768,23 @@ fn resources(r: &mut R, res: &Resources) {
     if let Err(e) = dup_keys(&res.unified) {
         r.e(e);
     }
+}
+
+/// sysctl names compare with `.` and `/` swapped when the key's first separator is `/`.
+fn sysctl_chars<'a>(k: Str<'a>) -> impl Iterator<Item = char> + 'a {
+    let slash = k.chars().find(|&c| c == '.' || c == '/') == Some('/');
+    k.chars().map(move |c| match (slash, c) {
+        (true, '/') => '.',
+        (true, '.') => '/',
+        _ => c,
+    })
+}
+
+fn sysctl_eq(k: Str, name: &str) -> bool {
+    sysctl_chars(k).eq(name.chars())
+}
+
+fn sysctl_prefix(k: Str, prefix: &str) -> bool {
+    let mut c = sysctl_chars(k);
+    prefix.chars().all(|x| c.next() == Some(x))
 }
