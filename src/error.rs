@@ -169,7 +169,7 @@ impl Error {
     /// Malformed JSON at byte `offset`: `process.env[2]: invalid escape at byte 310`.
     pub const fn json(path: &'static str, msg: &'static str, offset: usize) -> Error {
         let mut e = Error::base(Kind::Json, path, msg);
-        e.nums = [offset as u64, 0];
+        e.nums = [sat32(offset as u64), 0];
         e
     }
 
@@ -197,6 +197,12 @@ impl Error {
     /// Alias of [`Error::path`] for values.
     pub fn value(self, v: &[u8]) -> Error {
         self.path(v)
+    }
+
+    /// Attach the errno that explains the problem.
+    pub fn with_errno(mut self, e: Errno) -> Error {
+        self.errno = Some(e);
+        self
     }
 
     /// Fill the next `[]` of the JSON path with `i` (outermost first).
