@@ -25,6 +25,9 @@ pub enum Kind {
     State,
     /// Not implemented yet in this version.
     Unsupported,
+    /// Already printed in full where it happened (a container process's failure text,
+    /// longer than an Error holds): exit 1 without printing again.
+    Reported,
     /// Malformed JSON: `ctx` is the JSON path reached, `nums[0]` the byte offset.
     Json,
 }
@@ -173,6 +176,11 @@ impl Error {
         e
     }
 
+    /// See [`Kind::Reported`].
+    pub const fn reported() -> Error {
+        Error::base(Kind::Reported, "", "")
+    }
+
     /// Bad command-line usage (exit status 2).
     pub const fn usage(msg: &'static str) -> Error {
         Error::base(Kind::Usage, "", msg)
@@ -275,6 +283,7 @@ impl fmt::Display for Error {
                 }
                 write!(f, "{} at byte {}", self.msg, self.nums[0])
             }
+            Kind::Reported => Ok(()),
             Kind::Spec | Kind::Usage | Kind::State | Kind::Unsupported => {
                 if !self.ctx.is_empty() {
                     self.write_ctx(f)?;

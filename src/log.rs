@@ -122,3 +122,8 @@ macro_rules! info {
 macro_rules! debug {
     ($($a:tt)*) => { $crate::log::emit($crate::log::Level::Debug, format_args!($($a)*)) };
 }
+
+/// Stop using the log file (the container process closed it with every other host fd).
+pub fn forget_fd() {
+    LOG_FD.store(-1, Relaxed);
+}

@@ -155,7 +155,7 @@ pub static COMMANDS: &[Command] = &[
         min_args: 1,
         max_args: 1,
         arg_error: ONE_ID,
-        run: pending,
+        run: super::lifecycle::create,
     },
     Command {
         name: "start",
@@ -166,7 +166,7 @@ pub static COMMANDS: &[Command] = &[
         min_args: 1,
         max_args: 1,
         arg_error: ONE_ID,
-        run: pending,
+        run: super::lifecycle::start,
     },
     Command {
         name: "run",
@@ -177,7 +177,7 @@ pub static COMMANDS: &[Command] = &[
         min_args: 1,
         max_args: 1,
         arg_error: ONE_ID,
-        run: pending,
+        run: super::lifecycle::run,
     },
     Command {
         name: "state",
@@ -202,7 +202,7 @@ pub static COMMANDS: &[Command] = &[
         min_args: 1,
         max_args: 2,
         arg_error: "requires the container id and optionally a signal",
-        run: pending,
+        run: super::lifecycle::kill,
     },
     Command {
         name: "delete",
@@ -216,7 +216,7 @@ pub static COMMANDS: &[Command] = &[
         min_args: 1,
         max_args: 1,
         arg_error: ONE_ID,
-        run: pending,
+        run: super::lifecycle::delete,
     },
     Command {
         name: "list",
@@ -249,7 +249,7 @@ pub static COMMANDS: &[Command] = &[
         min_args: 1,
         max_args: 64,
         arg_error: ONE_ID,
-        run: pending,
+        run: super::lifecycle::ps,
     },
     Command {
         name: "exec",

@@ -7,6 +7,7 @@
 pub mod args;
 mod commands;
 mod features;
+mod lifecycle;
 mod list;
 mod spec;
 mod state;
@@ -73,7 +74,9 @@ pub fn main(args: Args) -> i32 {
     match run(args) {
         Ok(code) => code,
         Err(e) => {
-            error!("{e}");
+            if e.kind != crate::error::Kind::Reported {
+                error!("{e}");
+            }
             e.exit_code()
         }
     }

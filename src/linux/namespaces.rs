@@ -64,6 +64,69 @@ pub fn by_flag(flag: u32) -> Option<&'static Ns> {
     NAMESPACES.iter().find(|n| n.flag == flag)
 }
 
+/// setns(2) into the namespace `fd` (opened from `linux.namespaces[].path`), checking it is
+/// of the expected type. Runs in the runtime (pid, time: they apply to children only) or in
+/// the container process (the others, user first).
+pub fn join(fd: &impl rustix::fd::AsFd, kind: &Ns) -> crate::Result<()> {
+    use rustix::thread::{move_into_link_name_space, LinkNameSpaceType as T};
+    let t = match kind.flag {
+        g::CLONE_NEWUSER => T::User,
+        g::CLONE_NEWPID => T::ProcessID,
+        g::CLONE_NEWNET => T::Network,
+        g::CLONE_NEWIPC => T::InterProcessCommunication,
+        g::CLONE_NEWUTS => T::HostNameAndNISDomainName,
+        g::CLONE_NEWNS => T::Mount,
+        g::CLONE_NEWCGROUP => T::ControlGroup,
+        _ => T::Time,
+    };
+    move_into_link_name_space(fd.as_fd(), Some(t))
+        .map_err(|e| crate::Error::sys("setns", e).value(kind.name.as_bytes()))
+}
+
+/// Write `/proc/PID/uid_map` and `gid_map` of a container process that has a new user
+/// namespace, from `linux.uidMappings`/`gidMappings`. Runs in the runtime, before the
+/// container process goes on (it waits for the Go message).
+pub fn write_id_maps(pid: rustix::process::Pid, spec: &crate::spec::Spec<'_>) -> crate::Result<()> {
+    use core::fmt::Write;
+    let Some(linux) = &spec.linux else {
+        return Ok(());
+    };
+    for (file, list, what) in [
+        ("uid_map", &linux.uid_mappings, "linux.uidMappings"),
+        ("gid_map", &linux.gid_mappings, "linux.gidMappings"),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        // The kernel takes the whole map in one write of at most one page.
+        let mut text = crate::out::Buf::<4096>::new();
+        for m in list.iter() {
+            let m = m?;
+            let _ = writeln!(text, "{} {} {}", m.container_id, m.host_id, m.size);
+        }
+        if text.truncated() {
+            return Err(crate::Error::capacity(
+                what,
+                list.len() as u64,
+                4096,
+                "bytes of map text",
+            ));
+        }
+        let mut path = crate::out::Buf::<64>::new();
+        let _ = write!(path, "/proc/{}/{file}", pid.as_raw_nonzero().get());
+        let p = crate::cpath::CPath::from(path.as_bytes(), what)?;
+        let f = rustix::fs::open(
+            p.as_cstr(),
+            rustix::fs::OFlags::WRONLY | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .map_err(|e| crate::Error::sys("open", e).path(path.as_bytes()))?;
+        crate::out::write_all(&f, text.as_bytes())
+            .map_err(|e| crate::Error::sys("write", e).path(path.as_bytes()))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

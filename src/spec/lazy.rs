@@ -247,6 +247,11 @@ impl<'a, V: Deserialize<'a> + Nested<'a>> Map<'a, V> {
         self.len == 0
     }
 
+    /// The object's JSON text as it stands in the document (empty when absent).
+    pub fn raw(&self) -> &'a str {
+        self.raw
+    }
+
     /// The map's JSON path, for errors.
     pub fn path(&self) -> &'static str {
         self.path

@@ -56,28 +56,66 @@ pub struct StateFile<'a> {
     pub owner: &'a str,
 }
 
-/// Everything needed to write a state.json. Strings are unescaped; `annotations_json` is a
-/// complete JSON object text (or empty for none).
+/// Everything needed to write a state.json. `bundle`, `rootfs` and `created` are JSON
+/// string bodies (already escaped: see [`escaped`]), so a record read back can be written
+/// again unchanged; `annotations_json` is a complete JSON object text (or empty for none).
 pub struct NewState<'a> {
     pub id: &'a str,
     pub status: Status,
     pub pid: i32,
     pub pid_start: u64,
-    pub bundle: &'a [u8],
-    pub rootfs: &'a [u8],
-    pub created: Rfc3339,
+    pub bundle: &'a str,
+    pub rootfs: &'a str,
+    pub created: &'a str,
     pub owner: &'a str,
     pub annotations_json: &'a str,
+}
+
+/// `b` as the body of a JSON string (UTF-8 required: paths in state.json are shown to
+/// callers as JSON strings).
+pub fn escaped<const N: usize>(b: &[u8], what: &'static str) -> Result<Buf<N>> {
+    let s = core::str::from_utf8(b).map_err(|_| Error::spec(what, "is not valid UTF-8").path(b))?;
+    let mut out = Buf::new();
+    let _ = json_escape(&mut out, s);
+    if out.truncated() {
+        return Err(Error::capacity(what, b.len() as u64, N as u64, "bytes"));
+    }
+    Ok(out)
+}
+
+/// The current time as a `created` value.
+pub fn now() -> Buf<40> {
+    let mut b = Buf::new();
+    let _ = write!(b, "{}", Rfc3339::now());
+    b
+}
+
+impl<'a> StateFile<'a> {
+    /// The same record with another status (for start, which only changes that).
+    pub fn with_status(&self, status: Status, annotations_json: &'a str) -> NewState<'a> {
+        NewState {
+            id: self.id,
+            status,
+            pid: self.pid,
+            pid_start: self.pid_start,
+            bundle: self.bundle,
+            rootfs: self.rootfs,
+            created: self.created,
+            owner: self.owner,
+            annotations_json,
+        }
+    }
 }
 
 /// Render a new state record.
 pub fn render<const N: usize>(s: &NewState<'_>, out: &mut Buf<N>) -> Result<()> {
     let _ = write!(out, "{{\"ociVersion\":\"{}\",\"id\":\"{}\",\"status\":\"{}\",\"pid\":{},\"pidStart\":{},\"bundle\":\"",
         crate::OCI_VERSION, s.id, s.status.as_str(), s.pid, s.pid_start);
-    escape_bytes(out, s.bundle)?;
-    let _ = out.write_str("\",\"rootfs\":\"");
-    escape_bytes(out, s.rootfs)?;
-    let _ = write!(out, "\",\"created\":\"{}\",\"owner\":\"", s.created);
+    let _ = write!(
+        out,
+        "{}\",\"rootfs\":\"{}\",\"created\":\"{}\",\"owner\":\"",
+        s.bundle, s.rootfs, s.created
+    );
     let _ = json_escape(out, s.owner);
     let _ = out.write_str("\",\"annotations\":");
     let _ = out.write_str(if s.annotations_json.is_empty() {
@@ -94,13 +132,6 @@ pub fn render<const N: usize>(s: &NewState<'_>, out: &mut Buf<N>) -> Result<()> 
             "bytes",
         ));
     }
-    Ok(())
-}
-
-fn escape_bytes<const N: usize>(out: &mut Buf<N>, b: &[u8]) -> Result<()> {
-    let s =
-        core::str::from_utf8(b).map_err(|_| Error::spec("path", "is not valid UTF-8").path(b))?;
-    let _ = json_escape(out, s);
     Ok(())
 }
 
@@ -165,9 +196,9 @@ mod tests {
             status: Status::Created,
             pid: 42,
             pid_start: 777,
-            bundle: b"/b \"q\"",
-            rootfs: b"/b/rootfs",
-            created: Rfc3339 { secs: 0, nanos: 0 },
+            bundle: "/b \\\"q\\\"",
+            rootfs: "/b/rootfs",
+            created: "1970-01-01T00:00:00Z",
             owner: "",
             annotations_json: "{\"a\":\"b\"}",
         };
@@ -203,9 +234,9 @@ mod tests {
             status: Status::Created,
             pid: 1,
             pid_start: 1,
-            bundle: b"/b",
-            rootfs: b"/r",
-            created: Rfc3339 { secs: 0, nanos: 0 },
+            bundle: "/b",
+            rootfs: "/r",
+            created: "1970-01-01T00:00:00Z",
             owner: "",
             annotations_json: "",
         };

@@ -108,6 +108,11 @@ impl Entry<'_> {
         self.id
     }
 
+    /// The container's state directory (for files such as the exec FIFO).
+    pub fn dir(&self) -> &OwnedFd {
+        &self.dir
+    }
+
     /// Read state.json into `buf`, returning the bytes read.
     pub fn read<'b>(&self, buf: &'b mut [u8]) -> Result<&'b [u8]> {
         let f = fs::openat(
@@ -154,7 +159,7 @@ impl Entry<'_> {
 
     /// Remove the container's directory and everything husk put in it.
     pub fn remove(self) -> Result<()> {
-        for name in [STATE_FILE, STATE_TMP] {
+        for name in [STATE_FILE, STATE_TMP, crate::container::EXEC_FIFO] {
             match fs::unlinkat(&self.dir, name, AtFlags::empty()) {
                 Ok(()) | Err(Errno::NOENT) => {}
                 Err(e) => return Err(Error::sys("unlink", e).path(name.as_bytes())),
@@ -256,7 +261,6 @@ pub fn process_start(pid: i32) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::Rfc3339;
     extern crate std;
     use std::string::ToString;
 
@@ -273,9 +277,9 @@ mod tests {
             status: Status::Created,
             pid,
             pid_start: start,
-            bundle: b"/b",
-            rootfs: b"/b/rootfs",
-            created: Rfc3339 { secs: 0, nanos: 0 },
+            bundle: "/b",
+            rootfs: "/b/rootfs",
+            created: "1970-01-01T00:00:00Z",
             owner: "",
             annotations_json: "",
         }

@@ -1,0 +1,72 @@
+//! The container verbs' command lines: parse the flags, call `container::*`.
+//! (Parsing here, action there: the container code never sees argv.)
+
+use super::args::{number, Parsed};
+use super::commands::Command;
+use super::Global;
+use crate::container::{self, create::CreateOpts};
+use crate::error::{Error, Result};
+
+fn id<'a>(p: &Parsed<'a>) -> Result<&'a str> {
+    let raw = p.positional(0).unwrap_or(b"");
+    crate::state::id::check(raw)
+}
+
+fn create_opts<'a>(c: &Command, p: &Parsed<'a>) -> Result<CreateOpts<'a>> {
+    Ok(CreateOpts {
+        bundle: p.last(c.flags, "bundle").unwrap_or(b"."),
+        pid_file: p.last(c.flags, "pid-file"),
+        console_socket: p.last(c.flags, "console-socket"),
+        no_pivot: p.has(c.flags, "no-pivot"),
+        preserve_fds: match p.last(c.flags, "preserve-fds") {
+            Some(v) => number(v, "--preserve-fds must be a number")?,
+            None => 0,
+        },
+    })
+}
+
+pub fn create(g: &Global<'_>, c: &Command, p: &Parsed<'_>) -> Result<i32> {
+    let o = create_opts(c, p)?;
+    container::create::create(g.root, id(p)?, &o)?;
+    Ok(0)
+}
+
+pub fn start(g: &Global<'_>, _c: &Command, p: &Parsed<'_>) -> Result<i32> {
+    container::start::start(g.root, id(p)?)?;
+    Ok(0)
+}
+
+pub fn run(g: &Global<'_>, c: &Command, p: &Parsed<'_>) -> Result<i32> {
+    let o = create_opts(c, p)?;
+    container::run::run(
+        g.root,
+        id(p)?,
+        &o,
+        p.has(c.flags, "detach"),
+        p.has(c.flags, "keep"),
+    )
+}
+
+pub fn kill(g: &Global<'_>, c: &Command, p: &Parsed<'_>) -> Result<i32> {
+    let sig = match p.positional(1) {
+        Some(s) => container::kill::parse_signal(s)?,
+        None => 15,
+    };
+    container::kill::kill(g.root, id(p)?, sig, p.has(c.flags, "all"))?;
+    Ok(0)
+}
+
+pub fn delete(g: &Global<'_>, c: &Command, p: &Parsed<'_>) -> Result<i32> {
+    container::delete::delete(g.root, id(p)?, p.has(c.flags, "force"))?;
+    Ok(0)
+}
+
+pub fn ps(g: &Global<'_>, c: &Command, p: &Parsed<'_>) -> Result<i32> {
+    let json = match p.last(c.flags, "format") {
+        None | Some(b"table") => false,
+        Some(b"json") => true,
+        Some(v) => return Err(Error::usage("--format must be table or json").value(v)),
+    };
+    container::ps::ps(g.root, id(p)?, json)?;
+    Ok(0)
+}

@@ -1,0 +1,175 @@
+//! The container process: cloned by the runtime (no re-exec of husk), it builds the
+//! container around itself and execs the user's program when `start` comes.
+//!
+//! Order: empty signal mask, non-dumpable, drop every inherited fd it does not need, wait
+//! for the runtime's Go (uid/gid maps written), join namespaces by path (user first), become
+//! root of a new user namespace, hostname/domainname, loopback up, let the runtime run its
+//! hooks, createContainer hooks, rootfs (mounts, devices, pivot_root...), process attributes
+//! and identity, report Ready, wait on the exec FIFO, startContainer hooks, exec.
+//! Before Ready every failure goes to the runtime as one message and the process exits;
+//! after it, the failure is printed on the container's stderr (the runtime is gone).
+
+use super::sync::{self, Tag};
+use crate::cpath::CPath;
+use crate::error::{Error, Result};
+use crate::linux::hooks::{self, HookKind};
+use crate::linux::{namespaces, process, rootfs};
+use crate::spec::Spec;
+use rustix::fd::{AsRawFd, OwnedFd};
+use rustix::io::Errno;
+
+/// What the container process needs, prepared by the runtime before the clone.
+pub struct ChildPlan<'a> {
+    pub spec: &'a Spec<'a>,
+    pub rootfs: &'a CPath,
+    pub sync: &'a OwnedFd,
+    pub fifo: &'a OwnedFd,
+    pub joins: &'a [(u32, OwnedFd)],
+    pub new_userns: bool,
+    pub new_netns: bool,
+    pub new_cgroupns: bool,
+    pub no_pivot: bool,
+    pub preserve_fds: u32,
+}
+
+/// Entry of the container process. Never returns.
+pub fn main(plan: &ChildPlan<'_>) -> ! {
+    match build(plan) {
+        Ok(()) => {}
+        Err(e) => {
+            sync::send_failure(plan.sync, &e);
+            crate::sys::exit(1);
+        }
+    }
+    // The runtime may now exit: from here on the container is on its own.
+    let Some(p) = &plan.spec.process else {
+        crate::sys::exit(1)
+    };
+    if !wait_for_start(plan.fifo) {
+        crate::sys::exit(0);
+    }
+    if let Some(h) = &plan.spec.hooks {
+        if let Err(e) = hooks::run(HookKind::StartContainer, &h.start_container, b"{}") {
+            crate::error!("{e}");
+            crate::sys::exit(1);
+        }
+    }
+    let e = process::exec(p, plan.preserve_fds);
+    crate::error!("{e}");
+    crate::sys::exit(match e.errno() {
+        Some(Errno::NOENT) => 127,
+        Some(Errno::ACCESS) | Some(Errno::PERM) => 126,
+        _ => 1,
+    })
+}
+
+fn build(plan: &ChildPlan<'_>) -> Result<()> {
+    // Signals the runtime blocked (run forwards them) must not stay blocked for the user's
+    // program: execve keeps the mask.
+    crate::sys::proc::set_sigmask(0).map_err(|e| Error::sys("sigprocmask", e))?;
+    // Non-dumpable until execve: a process in the container cannot ptrace us or open our
+    // /proc files while we still hold host resources (CVE-2016-9962).
+    rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
+        .map_err(|e| Error::sys("prctl PR_SET_DUMPABLE", e))?;
+    let mut keep: heapless::Vec<i32, 12> = heapless::Vec::new();
+    let _ = keep.push(plan.sync.as_raw_fd());
+    let _ = keep.push(plan.fifo.as_raw_fd());
+    for (_, fd) in plan.joins {
+        let _ = keep.push(fd.as_raw_fd());
+    }
+    crate::sys::proc::close_all_except(3 + plan.preserve_fds as i32, &keep);
+    crate::log::forget_fd();
+
+    expect(plan.sync, Tag::Go)?;
+    join_namespaces(plan)?;
+    if plan.new_userns {
+        become_root()?;
+    }
+    let spec = plan.spec;
+    if let Some(h) = &spec.hostname {
+        let mut b = [0u8; 256];
+        let name = h.decode_into(&mut b)?;
+        rustix::system::sethostname(name.as_bytes())
+            .map_err(|e| Error::sys("sethostname", e).value(name.as_bytes()))?;
+    }
+    if let Some(d) = &spec.domainname {
+        let mut b = [0u8; 256];
+        let name = d.decode_into(&mut b)?;
+        rustix::system::setdomainname(name.as_bytes())
+            .map_err(|e| Error::sys("setdomainname", e).value(name.as_bytes()))?;
+    }
+    if plan.new_netns {
+        crate::sys::proc::loopback_up().map_err(|e| Error::sys("bring up lo", e))?;
+    }
+    if let Some(h) = &spec.hooks {
+        if !h.prestart.is_empty() || !h.create_runtime.is_empty() {
+            sync::send_tag(plan.sync, Tag::RuntimeHooks)?;
+            expect(plan.sync, Tag::Go)?;
+        }
+        hooks::run(HookKind::CreateContainer, &h.create_container, b"{}")?;
+    }
+    let opts = rootfs::RootfsOpts {
+        no_pivot: plan.no_pivot,
+        new_userns: plan.new_userns,
+        new_cgroupns: plan.new_cgroupns,
+    };
+    rootfs::setup(spec, plan.rootfs.as_cstr(), &opts)?;
+    if let Some(p) = &spec.process {
+        process::apply_attrs(p)?;
+        process::apply_identity(p)?;
+    }
+    sync::send_tag(plan.sync, Tag::Ready)
+}
+
+fn expect(sock: &OwnedFd, tag: Tag) -> Result<()> {
+    match sync::recv_msg(sock)? {
+        Some(m) if m.tag == tag => Ok(()),
+        Some(_) => Err(Error::state("unexpected message from the runtime")),
+        // The runtime died: nothing will ever start this container.
+        None => crate::sys::exit(1),
+    }
+}
+
+/// setns into every namespace given by path, the user namespace first (joining the others
+/// needs the capabilities it grants).
+fn join_namespaces(plan: &ChildPlan<'_>) -> Result<()> {
+    let user = linux_raw_sys::general::CLONE_NEWUSER;
+    for pass_user in [true, false] {
+        for (flag, fd) in plan.joins {
+            if (*flag == user) == pass_user {
+                let kind = namespaces::NAMESPACES
+                    .iter()
+                    .find(|n| n.flag == *flag)
+                    .ok_or(Error::state("namespace"))?;
+                namespaces::join(fd, kind)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// In a new user namespace, become its root (uid/gid 0, if mapped), as runc does before
+/// setting up the container.
+fn become_root() -> Result<()> {
+    use rustix::thread::{set_thread_res_gid, set_thread_res_uid, Gid, Uid};
+    let g = Gid::from_raw(0);
+    let u = Uid::from_raw(0);
+    set_thread_res_gid(g, g, g).map_err(|e| Error::sys("setresgid 0", e))?;
+    set_thread_res_uid(u, u, u).map_err(|e| Error::sys("setresuid 0", e))
+}
+
+/// Block until `start` writes a byte into the FIFO (true), or the FIFO is closed without
+/// one (false: the container was deleted).
+fn wait_for_start(fifo: &OwnedFd) -> bool {
+    use rustix::event::{poll, PollFd, PollFlags};
+    loop {
+        let mut fds = [PollFd::new(fifo, PollFlags::IN)];
+        match poll(&mut fds, None) {
+            Ok(_) => {}
+            Err(Errno::INTR) => continue,
+            Err(_) => return false,
+        }
+        let mut b = [0u8; 1];
+        return matches!(rustix::io::read(fifo, &mut b), Ok(1));
+    }
+}

@@ -1,0 +1,346 @@
+//! `create`: build the container process and leave it waiting for `start`.
+//!
+//! Runs in the runtime. Order: read and validate the bundle in full; take the id in the
+//! state store; make the exec FIFO; open the namespaces to join; clone3 the container
+//! process with every new-namespace flag at once (+CLONE_PIDFD); write its uid/gid maps;
+//! run prestart/createRuntime hooks when it asks; wait for Ready or a failure record; then
+//! write the pid file and state.json. Any failure kills the container process and removes
+//! the state directory, so a failed create leaves nothing behind.
+
+use super::bundle::Bundle;
+use super::child::{self, ChildPlan};
+use super::sync::{self, Tag};
+use crate::cpath::CPath;
+use crate::error::{Error, Result};
+use crate::linux::hooks::{self, HookKind};
+use crate::linux::namespaces;
+use crate::out::Buf;
+use crate::spec::Spec;
+use crate::state::file::{self, NewState, Status};
+use crate::state::{id, Entry, Store};
+use crate::sys::clone::{clone3, Forked};
+use core::fmt::Write;
+use rustix::fd::OwnedFd;
+use rustix::fs::{self, Mode, OFlags};
+use rustix::process::Pid;
+
+/// Options of `create` (and of the create half of `run`).
+pub struct CreateOpts<'a> {
+    pub bundle: &'a [u8],
+    pub pid_file: Option<&'a [u8]>,
+    pub console_socket: Option<&'a [u8]>,
+    pub no_pivot: bool,
+    pub preserve_fds: u32,
+}
+
+/// A container process that is built and waits for `start`.
+pub struct Created {
+    pub pid: Pid,
+    pub pidfd: Option<OwnedFd>,
+}
+
+/// Most namespaces a config can join by path (one per type).
+const MAX_JOINS: usize = 8;
+
+pub fn create(root: &[u8], id: &str, o: &CreateOpts<'_>) -> Result<Created> {
+    let id = id::check(id.as_bytes())?;
+    let mut bundle = Bundle::read(o.bundle)?;
+    let dir = CPath::from(bundle.dir.as_bytes(), "--bundle")?;
+    let spec = bundle.spec()?;
+    check_supported(&spec, o)?;
+    let store = Store::open(root, true)?;
+    let entry = store.create(id)?;
+    match build(&entry, &spec, &dir, o) {
+        Ok(c) => Ok(c),
+        Err(e) => {
+            let _ = entry.remove();
+            Err(e)
+        }
+    }
+}
+
+/// Fields husk parses but cannot honour yet: refuse rather than ignore.
+fn check_supported(spec: &Spec<'_>, o: &CreateOpts<'_>) -> Result<()> {
+    let p = spec
+        .process
+        .as_ref()
+        .ok_or(Error::spec("process", "is required to create a container"))?;
+    if p.terminal == Some(true) {
+        return Err(Error::unsupported(
+            "process.terminal",
+            "terminals are not supported yet (set it to false)",
+        ));
+    }
+    if o.console_socket.is_some() {
+        return Err(Error::unsupported(
+            "--console-socket",
+            "terminals are not supported yet",
+        ));
+    }
+    let mut unsupported = None;
+    crate::spec::support(spec, false, &mut |level, e| {
+        if level == crate::spec::Level::Error {
+            unsupported.get_or_insert(e);
+        } else {
+            crate::warn!("{e}");
+        }
+    });
+    match unsupported {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+fn build(
+    entry: &Entry<'_>,
+    spec: &Spec<'_>,
+    bundle: &CPath,
+    o: &CreateOpts<'_>,
+) -> Result<Created> {
+    let rootfs = super::bundle::rootfs_path(bundle, spec)?;
+    // The FIFO the container process waits on; opened here for reading without blocking so
+    // the child inherits a descriptor that outlives pivot_root.
+    fs::mknodat(
+        entry.dir(),
+        super::EXEC_FIFO,
+        fs::FileType::Fifo,
+        Mode::from_raw_mode(0o600),
+        0,
+    )
+    .map_err(|e| Error::sys("mkfifo", e).path(super::EXEC_FIFO.as_bytes()))?;
+    let fifo = fs::openat(
+        entry.dir(),
+        super::EXEC_FIFO,
+        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| Error::sys("open", e).path(super::EXEC_FIFO.as_bytes()))?;
+
+    let (flags, joins) = namespace_plan(spec)?;
+    let (parent_end, child_end) = sync::pair()?;
+    let new_userns = flags & linux_raw_sys::general::CLONE_NEWUSER as u64 != 0;
+    let (pid, pidfd) = {
+        let plan = ChildPlan {
+            spec,
+            rootfs: &rootfs,
+            sync: &child_end,
+            fifo: &fifo,
+            joins: &joins,
+            new_userns,
+            new_netns: flags & linux_raw_sys::general::CLONE_NEWNET as u64 != 0,
+            new_cgroupns: flags & linux_raw_sys::general::CLONE_NEWCGROUP as u64 != 0,
+            no_pivot: o.no_pivot,
+            preserve_fds: o.preserve_fds,
+        };
+        let flags = flags | linux_raw_sys::general::CLONE_PIDFD as u64;
+        match clone3(flags, linux_raw_sys::general::SIGCHLD, None) {
+            Ok(Forked::Child) => child::main(&plan),
+            Ok(Forked::Parent { pid, pidfd }) => (pid, pidfd),
+            Err(e) => return Err(Error::sys("clone3", e)),
+        }
+    };
+    drop(child_end);
+    drop(fifo);
+    let created = Created { pid, pidfd };
+    match handshake(&created, &parent_end, spec, bundle, entry, new_userns) {
+        Ok(()) => {}
+        Err(e) => {
+            kill_and_reap(&created);
+            return Err(e);
+        }
+    }
+    let start = crate::state::process_start(pid.as_raw_nonzero().get()).unwrap_or(0);
+    let write = (|| {
+        write_state(entry, spec, bundle, &rootfs, pid, start, Status::Created)?;
+        if let Some(p) = o.pid_file {
+            write_pid_file(p, pid)?;
+        }
+        Ok(())
+    })();
+    if let Err(e) = write {
+        kill_and_reap(&created);
+        return Err(e);
+    }
+    Ok(created)
+}
+
+/// Clone flags for the namespaces to create, and opened fds of those to join. pid and time
+/// namespaces apply to children only, so they are joined here, by the runtime, before the
+/// clone; the others are joined by the container process (user first).
+fn namespace_plan(spec: &Spec<'_>) -> Result<(u64, heapless::Vec<(u32, OwnedFd), MAX_JOINS>)> {
+    let mut flags = 0u64;
+    let mut joins = heapless::Vec::new();
+    let Some(linux) = &spec.linux else {
+        return Ok((0, joins));
+    };
+    for (i, ns) in linux.namespaces.iter().enumerate() {
+        let mut name = [0u8; 16];
+        let kind = ns
+            .typ
+            .decode_into(&mut name)
+            .ok()
+            .and_then(namespaces::by_name)
+            .ok_or(Error::spec("linux.namespaces[].type", "unknown namespace type").at(i))?;
+        match &ns.path {
+            None => flags |= kind.flag as u64,
+            Some(p) => {
+                let mut buf = [0u8; crate::cpath::PATH_MAX];
+                let path = CPath::from(
+                    p.decode_into(&mut buf)?.as_bytes(),
+                    "linux.namespaces[].path",
+                )?;
+                let fd = fs::open(
+                    path.as_cstr(),
+                    OFlags::RDONLY | OFlags::CLOEXEC,
+                    Mode::empty(),
+                )
+                .map_err(|e| Error::sys("open namespace", e).path(path.as_bytes()))?;
+                if kind.flag
+                    & (linux_raw_sys::general::CLONE_NEWPID | linux_raw_sys::general::CLONE_NEWTIME)
+                    != 0
+                {
+                    namespaces::join(&fd, kind).map_err(|e| e.path(path.as_bytes()))?;
+                } else {
+                    joins.push((kind.flag, fd)).map_err(|_| {
+                        Error::capacity(
+                            "linux.namespaces",
+                            MAX_JOINS as u64 + 1,
+                            MAX_JOINS as u64,
+                            "joined namespaces",
+                        )
+                    })?;
+                }
+            }
+        }
+    }
+    Ok((flags, joins))
+}
+
+/// The runtime's side of the setup conversation.
+fn handshake(
+    c: &Created,
+    sock: &OwnedFd,
+    spec: &Spec<'_>,
+    bundle: &CPath,
+    entry: &Entry<'_>,
+    userns: bool,
+) -> Result<()> {
+    if userns {
+        namespaces::write_id_maps(c.pid, spec)?;
+    }
+    sync::send_tag(sock, Tag::Go)?;
+    loop {
+        match sync::recv_msg(sock)? {
+            Some(m) if m.tag == Tag::Ready => return Ok(()),
+            Some(m) if m.tag == Tag::RuntimeHooks => {
+                let state = state_json(
+                    entry.id(),
+                    "creating",
+                    c.pid.as_raw_nonzero().get(),
+                    bundle,
+                    spec,
+                );
+                if let Some(h) = &spec.hooks {
+                    hooks::run(HookKind::Prestart, &h.prestart, state.as_bytes())?;
+                    hooks::run(HookKind::CreateRuntime, &h.create_runtime, state.as_bytes())?;
+                }
+                sync::send_tag(sock, Tag::Go)?;
+            }
+            Some(m) if m.tag == Tag::Failed => {
+                // The text can be longer than an Error holds: print it whole here.
+                crate::error!("create: {}", m.text.as_str());
+                return Err(Error::reported());
+            }
+            Some(_) => return Err(Error::state("container process sent an unexpected message")),
+            None => return Err(Error::state("container process exited during setup")),
+        }
+    }
+}
+
+/// SIGKILL the container process and reap it (after a failed create).
+pub fn kill_and_reap(c: &Created) {
+    match &c.pidfd {
+        Some(fd) => {
+            let _ = crate::sys::proc::pidfd_send_signal(fd, 9);
+        }
+        None => {
+            let _ = crate::sys::proc::kill(c.pid.as_raw_nonzero().get(), 9);
+        }
+    }
+    let _ = rustix::process::waitpid(Some(c.pid), rustix::process::WaitOptions::empty());
+}
+
+/// The runtime-spec State JSON given to hooks on stdin.
+pub fn state_json(
+    id: &str,
+    status: &str,
+    pid: i32,
+    bundle: &CPath,
+    spec: &Spec<'_>,
+) -> Buf<{ 64 * 1024 }> {
+    let mut b = Buf::new();
+    let _ = write!(b, "{{\"ociVersion\":\"{}\",\"id\":\"{id}\",\"status\":\"{status}\",\"pid\":{pid},\"bundle\":\"", crate::OCI_VERSION);
+    let _ = crate::out::json_escape(
+        &mut b,
+        core::str::from_utf8(bundle.as_bytes()).unwrap_or(""),
+    );
+    let ann = spec.annotations.raw();
+    let _ = write!(
+        b,
+        "\",\"annotations\":{}}}",
+        if ann.is_empty() { "{}" } else { ann }
+    );
+    b
+}
+
+pub fn write_state(
+    entry: &Entry<'_>,
+    spec: &Spec<'_>,
+    bundle: &CPath,
+    rootfs: &CPath,
+    pid: Pid,
+    start: u64,
+    status: Status,
+) -> Result<()> {
+    let b = file::escaped::<{ crate::cpath::PATH_MAX * 2 }>(bundle.as_bytes(), "bundle")?;
+    let r = file::escaped::<{ crate::cpath::PATH_MAX * 2 }>(rootfs.as_bytes(), "root.path")?;
+    entry.write(&NewState {
+        id: entry.id(),
+        status,
+        pid: pid.as_raw_nonzero().get(),
+        pid_start: start,
+        bundle: b.as_str(),
+        rootfs: r.as_str(),
+        created: file::now().as_str(),
+        owner: "",
+        annotations_json: spec.annotations.raw(),
+    })
+}
+
+/// Write the pid file atomically (temp file in the same directory, then rename), so a
+/// caller polling for it never reads a partial number.
+pub fn write_pid_file(path: &[u8], pid: Pid) -> Result<()> {
+    let target = super::bundle::absolute(path)?;
+    // A sibling temp name: "<dir>/.<name>.husk-tmp".
+    let bytes = target.as_bytes();
+    let slash = bytes.iter().rposition(|&c| c == b'/').unwrap_or(0);
+    let mut sib = CPath::from(&bytes[..=slash], "--pid-file")?;
+    let mut name = Buf::<300>::new();
+    name.push_bytes(b".");
+    name.push_bytes(&bytes[slash + 1..]);
+    name.push_bytes(b".husk-tmp");
+    sib.join(name.as_bytes(), "--pid-file")?;
+    let f = fs::open(
+        sib.as_cstr(),
+        OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+        Mode::from_raw_mode(0o644),
+    )
+    .map_err(|e| Error::sys("create pid file", e).path(sib.as_bytes()))?;
+    let mut num = Buf::<16>::new();
+    let _ = write!(num, "{}", pid.as_raw_nonzero().get());
+    crate::out::write_all(&f, num.as_bytes())
+        .map_err(|e| Error::sys("write pid file", e).path(sib.as_bytes()))?;
+    drop(f);
+    fs::rename(sib.as_cstr(), target.as_cstr())
+        .map_err(|e| Error::sys("rename pid file", e).path(target.as_bytes()))
+}

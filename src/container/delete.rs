@@ -1,0 +1,111 @@
+//! `delete [--force] ID`: remove a stopped (or never-started) container's state; with
+//! --force, kill a running one first. Then the poststop hooks (failures only warn).
+//! `delete --force` of an id that does not exist succeeds, as callers' cleanup paths
+//! expect. Runs in the runtime.
+
+use super::bundle::Bundle;
+use super::create::state_json;
+use crate::error::{Error, Kind, Result};
+use crate::linux::hooks::{self, HookKind};
+use crate::state::file::{self, Status};
+use crate::state::{id, live_status, Store};
+
+/// How long delete waits for a killed container process to die.
+const KILL_WAIT_MS: i64 = 10_000;
+
+pub fn delete(root: &[u8], id: &str, force: bool) -> Result<()> {
+    let id = id::check(id.as_bytes())?;
+    let gone = |e: Error| {
+        if force && e.kind == Kind::State {
+            Ok(())
+        } else {
+            Err(e)
+        }
+    };
+    let store = match Store::open(root, false) {
+        Ok(s) => s,
+        Err(e) => return gone(e),
+    };
+    let entry = match store.get(id) {
+        Ok(e) => e,
+        Err(e) => return gone(e),
+    };
+    let mut buf = [0u8; file::STATE_MAX_BYTES];
+    let raw = match entry.read(&mut buf) {
+        Ok(r) => r,
+        // A directory without state is a create that crashed half-way: remove it.
+        Err(e) if e.kind == Kind::State => return entry.remove(),
+        Err(e) => return Err(e),
+    };
+    let st = file::parse(raw)?;
+    let status = live_status(&st);
+    if !super::can_delete(status) && !force {
+        return Err(
+            Error::state("cannot delete a container that is not stopped (use --force)")
+                .value(status.as_str().as_bytes()),
+        );
+    }
+    if status != Status::Stopped {
+        kill_and_wait(st.pid)?;
+    }
+    entry.remove()?;
+    poststop(&st);
+    Ok(())
+}
+
+/// SIGKILL the container's init (its pid namespace dies with it) and wait until it is gone
+/// (a zombie counts as gone: its reaper is the caller's subreaper, not us).
+fn kill_and_wait(pid: i32) -> Result<()> {
+    use rustix::event::{poll, PollFd, PollFlags};
+    let Some(p) = rustix::process::Pid::from_raw(pid) else {
+        return Ok(());
+    };
+    match rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()) {
+        Ok(fd) => {
+            let _ = crate::sys::proc::pidfd_send_signal(&fd, 9);
+            let ts = rustix::time::Timespec {
+                tv_sec: KILL_WAIT_MS / 1000,
+                tv_nsec: 0,
+            };
+            let mut fds = [PollFd::new(&fd, PollFlags::IN)];
+            match poll(&mut fds, Some(&ts)) {
+                Ok(0) => Err(Error::state("container process did not die after SIGKILL")),
+                _ => Ok(()),
+            }
+        }
+        Err(rustix::io::Errno::SRCH) => Ok(()),
+        Err(_) => {
+            let _ = crate::sys::proc::kill(pid, 9);
+            for _ in 0..KILL_WAIT_MS / 10 {
+                if crate::state::process_start(pid).is_none() {
+                    return Ok(());
+                }
+                let _ = rustix::thread::nanosleep(&rustix::time::Timespec {
+                    tv_sec: 0,
+                    tv_nsec: 10_000_000,
+                });
+            }
+            Err(Error::state("container process did not die after SIGKILL"))
+        }
+    }
+}
+
+fn poststop(st: &file::StateFile<'_>) {
+    let mut b = [0u8; crate::cpath::PATH_MAX];
+    let Ok(dir) = file::unescape(st.bundle, &mut b) else {
+        return;
+    };
+    let Ok(mut bundle) = Bundle::read(dir.as_bytes()) else {
+        return;
+    };
+    let bdir = bundle.dir_copy();
+    let Ok(spec) = bundle.spec() else { return };
+    if let Some(h) = &spec.hooks {
+        if !h.poststop.is_empty() {
+            let state = state_json(st.id, "stopped", st.pid, &bdir, &spec);
+            if let Err(e) = hooks::run(HookKind::Poststop, &h.poststop, state.as_bytes()) {
+                crate::warn!("{e}");
+            }
+        }
+    }
+}

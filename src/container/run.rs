@@ -1,0 +1,84 @@
+//! `run`: create + start; without --detach, wait for the container's init, forwarding
+//! the signals husk receives to it, then delete the container (unless --keep) and exit
+//! with the init's status (128+N when killed by signal N). Runs in the runtime, which is
+//! the container process's parent, so it can reap it.
+
+use super::create::{create, CreateOpts};
+use crate::error::{Error, Result};
+use crate::sys::proc::{read_signal, set_sigmask, sig_bit, signalfd, SigSet};
+use rustix::event::{poll, PollFd, PollFlags};
+use rustix::process::{waitpid, WaitOptions};
+
+/// Signals that stay with husk: faults are about husk itself; SIGKILL/SIGSTOP cannot be
+/// caught anyway.
+const NOT_FORWARDED: &[i32] = &[4, 5, 7, 8, 9, 11, 19, 31];
+
+fn forwarded_set() -> SigSet {
+    let mut set: SigSet = 0;
+    for s in 1..=64 {
+        if !NOT_FORWARDED.contains(&s) && !(32..34).contains(&s) {
+            set |= sig_bit(s);
+        }
+    }
+    set
+}
+
+pub fn run(root: &[u8], id: &str, o: &CreateOpts<'_>, detach: bool, keep: bool) -> Result<i32> {
+    // Block before the clone, so no signal sent between create and the wait is lost (the
+    // container process clears the mask for itself).
+    let old = if detach {
+        None
+    } else {
+        Some(set_sigmask(forwarded_set()).map_err(|e| Error::sys("sigprocmask", e))?)
+    };
+    let result = run_inner(root, id, o, detach, keep);
+    if let Some(old) = old {
+        let _ = set_sigmask(old);
+    }
+    result
+}
+
+fn run_inner(root: &[u8], id: &str, o: &CreateOpts<'_>, detach: bool, keep: bool) -> Result<i32> {
+    let sfd = if detach {
+        None
+    } else {
+        Some(signalfd(forwarded_set()).map_err(|e| Error::sys("signalfd", e))?)
+    };
+    let c = create(root, id, o)?;
+    if let Err(e) = super::start::start(root, id) {
+        let _ = super::delete::delete(root, id, true);
+        return Err(e);
+    }
+    if detach {
+        return Ok(0);
+    }
+    let Some(sfd) = sfd else { return Ok(0) };
+    let code = loop {
+        let mut fds = [PollFd::new(&sfd, PollFlags::IN)];
+        match poll(&mut fds, None) {
+            Ok(_) | Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(Error::sys("poll", e)),
+        }
+        let Ok(sig) = read_signal(&sfd) else { continue };
+        if sig == 17 {
+            // SIGCHLD: is it the container's init?
+            match waitpid(Some(c.pid), WaitOptions::NOHANG) {
+                Ok(Some((_, st))) => {
+                    if let Some(n) = st.exit_status() {
+                        break n;
+                    }
+                    if let Some(s) = st.terminating_signal() {
+                        break 128 + s;
+                    }
+                }
+                _ => continue,
+            }
+        } else {
+            let _ = super::kill::signal(c.pid.as_raw_nonzero().get(), sig);
+        }
+    };
+    if !keep {
+        super::delete::delete(root, id, true)?;
+    }
+    Ok(code)
+}

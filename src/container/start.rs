@@ -1,0 +1,70 @@
+//! `start`: let a created container's process exec the user's program (one byte into its
+//! exec FIFO), record it as running, run the poststart hooks. Runs in the runtime and
+//! returns at once.
+
+use super::bundle::Bundle;
+use super::create::state_json;
+use crate::error::{Error, Result};
+use crate::linux::hooks::{self, HookKind};
+use crate::state::file::{self, Status};
+use crate::state::{id, live_status, Store};
+use rustix::fs::{self, AtFlags, Mode, OFlags};
+use rustix::io::Errno;
+
+pub fn start(root: &[u8], id: &str) -> Result<()> {
+    let id = id::check(id.as_bytes())?;
+    let store = Store::open(root, false)?;
+    let entry = store.get(id)?;
+    let mut buf = [0u8; file::STATE_MAX_BYTES];
+    let raw = entry.read(&mut buf)?;
+    let st = file::parse(raw)?;
+    let status = live_status(&st);
+    if !super::can_start(status) {
+        return Err(match status {
+            Status::Stopped => Error::state("cannot start a container that has stopped"),
+            _ => Error::state("cannot start an already running container"),
+        });
+    }
+    // Non-blocking: if nobody holds the read end, the container process is gone (ENXIO)
+    // rather than this call hanging.
+    let fifo = fs::openat(
+        entry.dir(),
+        super::EXEC_FIFO,
+        OFlags::WRONLY | OFlags::NONBLOCK | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| match e {
+        Errno::NXIO | Errno::NOENT => {
+            Error::state("cannot start container: its process is not waiting")
+        }
+        e => Error::sys("open exec fifo", e),
+    })?;
+    crate::out::write_all(&fifo, b"0").map_err(|e| Error::sys("write exec fifo", e))?;
+    drop(fifo);
+    let _ = fs::unlinkat(entry.dir(), super::EXEC_FIFO, AtFlags::empty());
+    let annotations = file::annotations_raw(raw);
+    entry.write(&st.with_status(Status::Running, annotations))?;
+    poststart(&st);
+    Ok(())
+}
+
+/// poststart hooks: their failure is only a warning (runtime-spec: the container runs).
+fn poststart(st: &file::StateFile<'_>) {
+    let mut b = [0u8; crate::cpath::PATH_MAX];
+    let Ok(dir) = file::unescape(st.bundle, &mut b) else {
+        return;
+    };
+    let Ok(mut bundle) = Bundle::read(dir.as_bytes()) else {
+        return;
+    };
+    let bdir = bundle.dir_copy();
+    let Ok(spec) = bundle.spec() else { return };
+    if let Some(h) = &spec.hooks {
+        if !h.poststart.is_empty() {
+            let state = state_json(st.id, "running", st.pid, &bdir, &spec);
+            if let Err(e) = hooks::run(HookKind::Poststart, &h.poststart, state.as_bytes()) {
+                crate::warn!("{e}");
+            }
+        }
+    }
+}

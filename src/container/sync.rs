@@ -1,0 +1,127 @@
+//! Messages between the runtime (husk create/run) and the container process it cloned,
+//! over a SOCK_SEQPACKET socketpair: one datagram per message, fixed size, no partial reads.
+//!
+//! The child reports a failure as its error's text: the parent prints it as the reason of
+//! `create` (`husk: create: mount /proc on /proc: EPERM (operation not permitted)`).
+
+use crate::error::{Error, Result};
+use crate::out::Buf;
+use core::fmt::Write;
+use rustix::fd::{AsFd, OwnedFd};
+use rustix::io::Errno;
+use rustix::net::{
+    recv, send, socketpair, AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType,
+};
+
+/// Bytes of a failure text carried across (longer texts are cut and marked).
+pub const FAILURE_TEXT_MAX: usize = 480;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Tag {
+    /// parent -> child: uid/gid maps are written (or none were needed): go on.
+    Go = 1,
+    /// child -> parent: namespaces exist, rootfs not yet pivoted: run prestart and
+    /// createRuntime hooks now, then answer Go.
+    RuntimeHooks = 2,
+    /// child -> parent: the container is built and waits for `start`.
+    Ready = 3,
+    /// child -> parent: setup failed; the text says why. The child exits after sending.
+    Failed = 4,
+}
+
+pub struct Msg {
+    pub tag: Tag,
+    pub text: Buf<FAILURE_TEXT_MAX>,
+}
+
+pub fn pair() -> Result<(OwnedFd, OwnedFd)> {
+    socketpair(
+        AddressFamily::UNIX,
+        SocketType::SEQPACKET,
+        SocketFlags::CLOEXEC,
+        None,
+    )
+    .map_err(|e| Error::sys("socketpair", e))
+}
+
+pub fn send_tag(fd: impl AsFd, tag: Tag) -> Result<()> {
+    send_raw(fd, tag, b"")
+}
+
+/// Send a failure: the error's text, cut to FAILURE_TEXT_MAX with "..." if longer.
+pub fn send_failure(fd: impl AsFd, e: &Error) {
+    let mut b = Buf::<FAILURE_TEXT_MAX>::new();
+    let _ = write!(b, "{e}");
+    if b.truncated() {
+        b.finish_line(); // marks the cut; the newline is dropped below
+    }
+    let text = b.as_bytes();
+    let text = text.strip_suffix(b"\n").unwrap_or(text);
+    let _ = send_raw(fd, Tag::Failed, text);
+}
+
+fn send_raw(fd: impl AsFd, tag: Tag, text: &[u8]) -> Result<()> {
+    let mut m = [0u8; 1 + FAILURE_TEXT_MAX];
+    m[0] = tag as u8;
+    let n = text.len().min(FAILURE_TEXT_MAX);
+    m[1..1 + n].copy_from_slice(&text[..n]);
+    loop {
+        match send(fd.as_fd(), &m[..1 + n], SendFlags::NOSIGNAL) {
+            Ok(_) => return Ok(()),
+            Err(Errno::INTR) => continue,
+            Err(e) => return Err(Error::sys("send", e)),
+        }
+    }
+}
+
+/// Receive one message; `None` when the peer closed its end (it exited).
+pub fn recv_msg(fd: impl AsFd) -> Result<Option<Msg>> {
+    let mut m = [0u8; 1 + FAILURE_TEXT_MAX];
+    let n = loop {
+        match recv(fd.as_fd(), &mut m, RecvFlags::empty()) {
+            Ok((n, _)) => break n,
+            Err(Errno::INTR) => continue,
+            Err(e) => return Err(Error::sys("recv", e)),
+        }
+    };
+    if n == 0 {
+        return Ok(None);
+    }
+    let tag = match m[0] {
+        1 => Tag::Go,
+        2 => Tag::RuntimeHooks,
+        3 => Tag::Ready,
+        4 => Tag::Failed,
+        _ => return Err(Error::state("container process sent an unknown message")),
+    };
+    let mut text = Buf::new();
+    text.push_bytes(&m[1..n]);
+    Ok(Some(Msg { tag, text }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_eof() {
+        let (a, b) = pair().unwrap();
+        send_tag(&a, Tag::Ready).unwrap();
+        let m = recv_msg(&b).unwrap().unwrap();
+        assert_eq!(m.tag, Tag::Ready);
+        assert!(m.text.is_empty());
+        send_failure(
+            &a,
+            &Error::sys("mount /proc on", Errno::PERM).path(b"/proc"),
+        );
+        let m = recv_msg(&b).unwrap().unwrap();
+        assert_eq!(m.tag, Tag::Failed);
+        assert_eq!(
+            m.text.as_str(),
+            "mount /proc on /proc: EPERM (operation not permitted)"
+        );
+        drop(a);
+        assert!(recv_msg(&b).unwrap().is_none());
+    }
+}
