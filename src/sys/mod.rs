@@ -21,6 +21,9 @@ pub mod arch;
 
 pub mod clone;
 pub mod exec;
+pub mod anon;
+pub mod process;
+pub mod raw;
 
 use core::ffi::CStr;
 
@@ -123,7 +126,7 @@ pub fn exit(code: i32) -> ! {
 macro_rules! entry {
     ($main:path) => {
         $crate::__husk_arch_start!();
-        $crate::__husk_host_personality!();
+        $crate::__husk_host_support!();
 
         #[no_mangle]
         unsafe extern "C" fn husk_entry(sp: *const usize) -> ! {
@@ -178,16 +181,95 @@ pub fn ensure_stdio() {
     }
 }
 
-/// The prebuilt `core` of a glibc host target is compiled with unwind tables that name this
-/// symbol. husk aborts on panic and never unwinds, so it is never called; it exists only so
-/// the host (`cargo build`) binaries link without libgcc_s. Device targets build core with
-/// panic=abort and do not need it.
+/// Host (`cargo build` on x86_64-unknown-linux-gnu) support for the libc-free bins.
+///
+/// The prebuilt `core` of a glibc host target has unwind tables naming
+/// `rust_eh_personality`, and its compiler_builtins leaves memcpy & co. to the libc. husk
+/// aborts on panic and never unwinds, so the personality is never called; the mem functions
+/// are byte loops through volatile accesses (which the optimiser cannot turn back into
+/// calls to themselves). Host builds are for tests and development; the device builds
+/// compile core with `compiler-builtins-mem` and get none of this.
 #[macro_export]
 #[doc(hidden)]
-macro_rules! __husk_host_personality {
+macro_rules! __husk_host_support {
     () => {
         #[cfg(target_env = "gnu")]
-        #[no_mangle]
-        extern "C" fn rust_eh_personality() {}
+        mod __husk_host {
+            #[no_mangle]
+            extern "C" fn rust_eh_personality() {}
+
+            #[no_mangle]
+            unsafe extern "C" fn memcpy(d: *mut u8, s: *const u8, n: usize) -> *mut u8 {
+                // SAFETY: the caller (compiler-generated code) guarantees both ranges are
+                // valid for n bytes and do not overlap.
+                unsafe {
+                    for i in 0..n {
+                        core::ptr::write_volatile(d.add(i), core::ptr::read_volatile(s.add(i)));
+                    }
+                }
+                d
+            }
+
+            #[no_mangle]
+            unsafe extern "C" fn memmove(d: *mut u8, s: *const u8, n: usize) -> *mut u8 {
+                // SAFETY: both ranges are valid for n bytes; copying backwards when the
+                // destination is above the source handles the overlap.
+                unsafe {
+                    if (d as usize) <= (s as usize) {
+                        for i in 0..n {
+                            core::ptr::write_volatile(d.add(i), core::ptr::read_volatile(s.add(i)));
+                        }
+                    } else {
+                        for i in (0..n).rev() {
+                            core::ptr::write_volatile(d.add(i), core::ptr::read_volatile(s.add(i)));
+                        }
+                    }
+                }
+                d
+            }
+
+            #[no_mangle]
+            unsafe extern "C" fn memset(d: *mut u8, c: i32, n: usize) -> *mut u8 {
+                // SAFETY: the destination is valid for n bytes.
+                unsafe {
+                    for i in 0..n {
+                        core::ptr::write_volatile(d.add(i), c as u8);
+                    }
+                }
+                d
+            }
+
+            #[no_mangle]
+            unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+                // SAFETY: both ranges are valid for n bytes.
+                unsafe {
+                    for i in 0..n {
+                        let (x, y) = (core::ptr::read_volatile(a.add(i)), core::ptr::read_volatile(b.add(i)));
+                        if x != y {
+                            return x as i32 - y as i32;
+                        }
+                    }
+                }
+                0
+            }
+
+            #[no_mangle]
+            unsafe extern "C" fn strlen(s: *const u8) -> usize {
+                let mut n = 0;
+                // SAFETY: the caller passes a NUL-terminated string.
+                unsafe {
+                    while core::ptr::read_volatile(s.add(n)) != 0 {
+                        n += 1;
+                    }
+                }
+                n
+            }
+
+            #[no_mangle]
+            unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+                // SAFETY: as memcmp.
+                unsafe { memcmp(a, b, n) }
+            }
+        }
     };
 }
