@@ -12,7 +12,10 @@ pub struct Rfc3339 {
 impl Rfc3339 {
     pub fn now() -> Rfc3339 {
         let t = rustix::time::clock_gettime(rustix::time::ClockId::Realtime);
-        Rfc3339 { secs: t.tv_sec, nanos: t.tv_nsec as u32 }
+        Rfc3339 {
+            secs: t.tv_sec,
+            nanos: t.tv_nsec as u32,
+        }
     }
 }
 
@@ -36,7 +39,13 @@ impl fmt::Display for Rfc3339 {
         let days = self.secs.div_euclid(86_400);
         let s = self.secs.rem_euclid(86_400);
         let (y, mo, d) = civil(days);
-        write!(f, "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)?;
+        write!(
+            f,
+            "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}",
+            s / 3600,
+            s / 60 % 60,
+            s % 60
+        )?;
         if self.nanos != 0 {
             write!(f, ".{:09}", self.nanos)?;
         }
@@ -52,8 +61,29 @@ mod tests {
 
     #[test]
     fn formats_known_instants() {
-        assert_eq!(format!("{}", Rfc3339 { secs: 0, nanos: 0 }), "1970-01-01T00:00:00Z");
-        assert_eq!(format!("{}", Rfc3339 { secs: 951_782_400, nanos: 5 }), "2000-02-29T00:00:00.000000005Z");
-        assert_eq!(format!("{}", Rfc3339 { secs: 1_795_971_600, nanos: 0 }), "2026-11-29T17:00:00Z");
+        assert_eq!(
+            format!("{}", Rfc3339 { secs: 0, nanos: 0 }),
+            "1970-01-01T00:00:00Z"
+        );
+        assert_eq!(
+            format!(
+                "{}",
+                Rfc3339 {
+                    secs: 951_782_400,
+                    nanos: 5
+                }
+            ),
+            "2000-02-29T00:00:00.000000005Z"
+        );
+        assert_eq!(
+            format!(
+                "{}",
+                Rfc3339 {
+                    secs: 1_795_971_600,
+                    nanos: 0
+                }
+            ),
+            "2026-11-29T17:00:00Z"
+        );
     }
 }

@@ -9,7 +9,7 @@ use crate::sys::Errno;
 use core::fmt::{self, Write};
 
 /// Bytes of a path or value kept in an error; longer ones are cut and end in "...".
-pub const ERROR_TEXT_MAX: usize = 64;
+pub const ERROR_TEXT_MAX: usize = 48;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -36,7 +36,11 @@ pub struct Text {
 }
 
 impl Text {
-    pub const EMPTY: Text = Text { bytes: [0; ERROR_TEXT_MAX], len: 0, cut: false };
+    pub const EMPTY: Text = Text {
+        bytes: [0; ERROR_TEXT_MAX],
+        len: 0,
+        cut: false,
+    };
 
     pub fn new(s: &[u8]) -> Text {
         let mut t = Text::EMPTY;
@@ -113,14 +117,31 @@ pub struct Error {
     pub errno: Option<Errno>,
     /// The path or value concerned.
     pub arg: Text,
-    pub nums: [u64; 2],
+    pub nums: [u32; 2],
+}
+
+const fn sat32(v: u64) -> u32 {
+    if v > u32::MAX as u64 {
+        u32::MAX
+    } else {
+        v as u32
+    }
 }
 
 pub type Result<T, E = Error> = core::result::Result<T, E>;
 
 impl Error {
     const fn base(kind: Kind, ctx: &'static str, msg: &'static str) -> Error {
-        Error { kind, ctx, msg, idx: [0; 2], nidx: 0, errno: None, arg: Text::EMPTY, nums: [0; 2] }
+        Error {
+            kind,
+            ctx,
+            msg,
+            idx: [0; 2],
+            nidx: 0,
+            errno: None,
+            arg: Text::EMPTY,
+            nums: [0; 2],
+        }
     }
 
     /// A failed system call: `Error::sys("mount", e).path(b"/proc on rootfs/proc")`.
@@ -138,7 +159,8 @@ impl Error {
     /// A capacity exceeded: `process.env: 300 entries, limit 256`.
     pub const fn capacity(path: &'static str, count: u64, limit: u64, unit: &'static str) -> Error {
         let mut e = Error::base(Kind::Capacity, path, unit);
-        e.nums = [count, limit];
+        // Counts above u32 (a file's size) saturate: the limit is what the reader needs.
+        e.nums = [sat32(count), sat32(limit)];
         e
     }
 
@@ -322,13 +344,22 @@ mod tests {
     #[test]
     fn sys_error_text() {
         let e = Error::sys("mount /proc on", Errno::PERM).path(b"rootfs/proc");
-        assert_eq!(format!("{e}"), "mount /proc on rootfs/proc: EPERM (operation not permitted)");
+        assert_eq!(
+            format!("{e}"),
+            "mount /proc on rootfs/proc: EPERM (operation not permitted)"
+        );
     }
 
     #[test]
     fn spec_error_fills_indices() {
-        let e = Error::spec("mounts[].options[]", "unknown mount option").at(3).at(1).value(b"rox");
-        assert_eq!(format!("{e}"), "mounts[3].options[1]: unknown mount option \"rox\"");
+        let e = Error::spec("mounts[].options[]", "unknown mount option")
+            .at(3)
+            .at(1)
+            .value(b"rox");
+        assert_eq!(
+            format!("{e}"),
+            "mounts[3].options[1]: unknown mount option \"rox\""
+        );
     }
 
     #[test]
@@ -350,6 +381,10 @@ mod tests {
 
     #[test]
     fn error_is_small() {
-        assert!(core::mem::size_of::<Error>() <= 128, "{}", core::mem::size_of::<Error>());
+        assert!(
+            core::mem::size_of::<Error>() <= 128,
+            "{}",
+            core::mem::size_of::<Error>()
+        );
     }
 }

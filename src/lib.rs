@@ -11,6 +11,7 @@ pub mod sys;
 
 pub mod cli;
 pub mod clock;
+pub mod cpath;
 pub mod error;
 pub mod init;
 pub mod linux;

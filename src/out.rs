@@ -20,7 +20,11 @@ impl<const N: usize> Default for Buf<N> {
 
 impl<const N: usize> Buf<N> {
     pub const fn new() -> Self {
-        Buf { bytes: [0; N], len: 0, truncated: false }
+        Buf {
+            bytes: [0; N],
+            len: 0,
+            truncated: false,
+        }
     }
 
     pub fn as_bytes(&self) -> &[u8] {

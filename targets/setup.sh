@@ -43,6 +43,7 @@ command -v qemu-system-x86_64 >/dev/null || need_pkgs+=(qemu-system-x86)
 command -v qemu-system-aarch64 >/dev/null || need_pkgs+=(qemu-system-arm)
 [ -x /bin/busybox ] || need_pkgs+=(busybox-static)
 command -v cpio >/dev/null || need_pkgs+=(cpio)
+command -v readelf >/dev/null || need_pkgs+=(binutils)
 command -v python3 >/dev/null || need_pkgs+=(python3)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
     uri=$(mirror_uri)

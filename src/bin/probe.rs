@@ -58,7 +58,11 @@ struct State {
 }
 
 fn main(args: sys::Args) -> i32 {
-    let mut st = State { actions: Buf::new(), env: b"", reported: false };
+    let mut st = State {
+        actions: Buf::new(),
+        env: b"",
+        reported: false,
+    };
     let mut i = 1;
     let mut code = 0;
     while let Some(w) = args.get(i) {
@@ -76,7 +80,10 @@ fn main(args: sys::Args) -> i32 {
             b"sleep" => match arg(i).and_then(parse_int) {
                 Some(n) if n >= 0 => {
                     i += 1;
-                    let t = rustix::time::Timespec { tv_sec: n as _, tv_nsec: 0 };
+                    let t = rustix::time::Timespec {
+                        tv_sec: n as _,
+                        tv_nsec: 0,
+                    };
                     let _ = rustix::thread::nanosleep(&t);
                 }
                 _ => return usage("sleep SECS"),
@@ -97,7 +104,9 @@ fn main(args: sys::Args) -> i32 {
                 _ => return usage("fork N"),
             },
             b"syscall" => {
-                let Some(name) = arg(i) else { return usage("syscall NAME|NR [ARG...]") };
+                let Some(name) = arg(i) else {
+                    return usage("syscall NAME|NR [ARG...]");
+                };
                 i += 1;
                 let mut a = [0isize; 7];
                 let mut n = 0;
@@ -117,9 +126,11 @@ fn main(args: sys::Args) -> i32 {
                 (Some(p), Some(t)) => {
                     i += 2;
                     let r = write_file(p, t);
-                    let _ = st.actions.write_str(if st.actions.is_empty() { "" } else { "," });
+                    let _ = st
+                        .actions
+                        .write_str(if st.actions.is_empty() { "" } else { "," });
                     let _ = st.actions.write_str("{\"write\":\"");
-                    let _ = json_escape(&mut st.actions, &lossy(p));
+                    let _ = json_escape(&mut st.actions, lossy(p));
                     let _ = st.actions.write_str("\",");
                     result(&mut st.actions, r.map(|n| n as isize));
                     let _ = st.actions.write_str("}");
@@ -247,7 +258,7 @@ fn syscall(st: &mut State, name: &[u8], args: &[isize]) -> bool {
         (b"reboot", []) => sys::raw::call(nr, &[0, 0, 0, 0]),
         (b"keyctl", []) => sys::raw::call(nr, &[0, -3, 0]), // GET_KEYRING_ID, session, no create
         (b"ptrace", []) => sys::raw::call(nr, &[7, 0, 0, 0]), // PTRACE_CONT on pid 0
-        (b"personality", []) => sys::raw::call(nr, &[-1]),   // 0xffffffff: query only
+        (b"personality", []) => sys::raw::call(nr, &[-1]),  // 0xffffffff: query only
         _ => sys::raw::call(nr, args),
     };
     let b = &mut st.actions;
@@ -442,7 +453,13 @@ fn report_rlimits(o: &mut Out) {
     for (k, (r, name)) in ALL.iter().enumerate() {
         let l = getrlimit(*r);
         let v = |x: Option<u64>| x.map_or(-1i128, |v| v as i128);
-        let _ = write!(o, "{}\"{name}\":[{},{}]", if k > 0 { "," } else { "" }, v(l.current), v(l.maximum));
+        let _ = write!(
+            o,
+            "{}\"{name}\":[{},{}]",
+            if k > 0 { "," } else { "" },
+            v(l.current),
+            v(l.maximum)
+        );
     }
     let _ = o.write_str("}");
 }
@@ -515,7 +532,9 @@ fn report_env(o: &mut Out, args: &sys::Args, names: &[u8]) {
         first = false;
         jstr(o, name);
         let _ = o.write_str(":");
-        let val = args.env().find_map(|kv| kv.strip_prefix(name).and_then(|r| r.strip_prefix(b"=")));
+        let val = args
+            .env()
+            .find_map(|kv| kv.strip_prefix(name).and_then(|r| r.strip_prefix(b"=")));
         match val {
             Some(v) => jstr(o, v),
             None => {

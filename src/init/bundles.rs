@@ -104,10 +104,17 @@ fn parse(buf: &[u8]) -> Result<Config<'_>> {
     if c.process.args.is_empty() {
         return Err(Error::spec("process.args", "must not be empty"));
     }
-    let strings = c.process.args.iter().chain(c.process.env.iter()).chain(c.process.cwd.iter());
+    let strings = c
+        .process
+        .args
+        .iter()
+        .chain(c.process.env.iter())
+        .chain(c.process.cwd.iter());
     for s in strings.chain(c.root.as_ref().map(|r| &r.path)) {
         if s.contains('\\') {
-            return Err(Error::spec("process", "JSON escapes are not supported yet").value(s.as_bytes()));
+            return Err(
+                Error::spec("process", "JSON escapes are not supported yet").value(s.as_bytes())
+            );
         }
     }
     Ok(c)
@@ -127,7 +134,11 @@ pub struct Outcome {
 /// return is the exit code); in the parent collect the output until EOF and wait for the
 /// child, reaping any other process that ends meanwhile.
 pub fn run_captured(mask: SigMask, f: impl FnOnce() -> i32) -> Outcome {
-    let mut o = Outcome { code: -1, out: Buf::new(), error: None };
+    let mut o = Outcome {
+        code: -1,
+        out: Buf::new(),
+        error: None,
+    };
     let (r, w) = match rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC) {
         Ok(p) => p,
         Err(e) => {
@@ -206,7 +217,11 @@ pub fn report(name: &[u8], o: &Outcome, tally: &mut Tally) {
         }
         None => {
             for &c in text {
-                b.push_bytes(if c == b'\n' { b" " } else { core::slice::from_ref(&c) });
+                b.push_bytes(if c == b'\n' {
+                    b" "
+                } else {
+                    core::slice::from_ref(&c)
+                });
             }
             if o.out.truncated() {
                 let _ = b.write_str(" (output cut)");
@@ -254,8 +269,17 @@ impl Names {
 
 /// The bundle directories (entries that are directories, hidden ones skipped), sorted.
 fn list(dir: &CStr) -> core::result::Result<Names, Errno> {
-    let fd = rustix::fs::open(dir, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
-    let mut names = Names { names: [[0; NAME_MAX]; BUNDLES_MAX], lens: [0; BUNDLES_MAX], len: 0, skipped: 0 };
+    let fd = rustix::fs::open(
+        dir,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let mut names = Names {
+        names: [[0; NAME_MAX]; BUNDLES_MAX],
+        lens: [0; BUNDLES_MAX],
+        len: 0,
+        skipped: 0,
+    };
     let mut dbuf = [core::mem::MaybeUninit::<u8>::uninit(); 2048];
     let mut it = rustix::fs::RawDir::new(&fd, &mut dbuf);
     while let Some(ent) = it.next() {
@@ -266,8 +290,14 @@ fn list(dir: &CStr) -> core::result::Result<Names, Errno> {
         }
         let is_dir = match ent.file_type() {
             rustix::fs::FileType::Directory => true,
-            rustix::fs::FileType::Unknown => rustix::fs::statat(&fd, ent.file_name(), rustix::fs::AtFlags::empty())
-                .is_ok_and(|s| rustix::fs::FileType::from_raw_mode(s.st_mode) == rustix::fs::FileType::Directory),
+            rustix::fs::FileType::Unknown => {
+                rustix::fs::statat(&fd, ent.file_name(), rustix::fs::AtFlags::empty()).is_ok_and(
+                    |s| {
+                        rustix::fs::FileType::from_raw_mode(s.st_mode)
+                            == rustix::fs::FileType::Directory
+                    },
+                )
+            }
             _ => false,
         };
         if is_dir {
@@ -286,7 +316,10 @@ pub fn run_all(dir: &[u8], mask: SigMask, tally: &mut Tally) {
     let names = match list(d.as_cstr()) {
         Ok(n) => n,
         Err(Errno::NOENT) => {
-            crate::info!("init: no bundles directory {}", crate::error::Text::new(dir));
+            crate::info!(
+                "init: no bundles directory {}",
+                crate::error::Text::new(dir)
+            );
             return;
         }
         Err(e) => {
@@ -296,7 +329,11 @@ pub fn run_all(dir: &[u8], mask: SigMask, tally: &mut Tally) {
         }
     };
     if names.skipped > 0 {
-        crate::error!("init: {} bundles skipped (more than {} or name too long)", names.skipped, BUNDLES_MAX);
+        crate::error!(
+            "init: {} bundles skipped (more than {} or name too long)",
+            names.skipped,
+            BUNDLES_MAX
+        );
         tally.fail += names.skipped;
     }
     for i in 0..names.len {
@@ -307,7 +344,8 @@ pub fn run_all(dir: &[u8], mask: SigMask, tally: &mut Tally) {
 fn run_bundle(dir: &[u8], name: &[u8], mask: SigMask, tally: &mut Tally) {
     let mut buf = [0u8; CONFIG_MAX];
     let result = (|| -> Result<Outcome> {
-        let cfg_path = CPath::new(&[dir, b"/", name, b"/config.json"]).ok_or(Error::spec("bundle", "path too long"))?;
+        let cfg_path = CPath::new(&[dir, b"/", name, b"/config.json"])
+            .ok_or(Error::spec("bundle", "path too long"))?;
         let n = read_file(cfg_path.as_cstr(), &mut buf)
             .map_err(|e| Error::sys("read", e).path(cfg_path.as_bytes()))?
             .len();
@@ -324,7 +362,11 @@ fn run_bundle(dir: &[u8], name: &[u8], mask: SigMask, tally: &mut Tally) {
     })();
     let o = match result {
         Ok(o) => o,
-        Err(e) => Outcome { code: -1, out: Buf::new(), error: Some(e) },
+        Err(e) => Outcome {
+            code: -1,
+            out: Buf::new(),
+            error: Some(e),
+        },
     };
     report(name, &o, tally);
 }
@@ -397,10 +439,18 @@ mod tests {
 
     #[test]
     fn names_sorted() {
-        let mut n = Names { names: [[0; NAME_MAX]; BUNDLES_MAX], lens: [0; BUNDLES_MAX], len: 0, skipped: 0 };
+        let mut n = Names {
+            names: [[0; NAME_MAX]; BUNDLES_MAX],
+            lens: [0; BUNDLES_MAX],
+            len: 0,
+            skipped: 0,
+        };
         for s in [&b"b"[..], b"a", b"c", b"ab"] {
             n.insert_sorted(s);
         }
-        assert_eq!([n.get(0), n.get(1), n.get(2), n.get(3)], [&b"a"[..], b"ab", b"b", b"c"]);
+        assert_eq!(
+            [n.get(0), n.get(1), n.get(2), n.get(3)],
+            [&b"a"[..], b"ab", b"b", b"c"]
+        );
     }
 }

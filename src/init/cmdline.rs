@@ -29,8 +29,15 @@ pub fn read() -> Options {
 }
 
 pub fn parse(text: &[u8]) -> Options {
-    let mut o = Options { bundles: Buf::new(), debug: false, test: false };
-    for w in text.split(|c| c.is_ascii_whitespace()).filter(|w| !w.is_empty()) {
+    let mut o = Options {
+        bundles: Buf::new(),
+        debug: false,
+        test: false,
+    };
+    for w in text
+        .split(|c| c.is_ascii_whitespace())
+        .filter(|w| !w.is_empty())
+    {
         match w {
             b"husk.debug" => o.debug = true,
             b"husk.test" => o.test = true,

@@ -29,6 +29,15 @@ pub struct Tally {
     pub fail: u32,
 }
 
+/// Whether this process is the kernel's first process, started as `init` (argv[0]'s
+/// basename: the kernel also passes unknown boot options as arguments) or with no command:
+/// then husk boots the machine instead of acting as a runtime.
+pub fn is_pid1_boot(args: &crate::sys::Args) -> bool {
+    let argv0 = args.get(0).unwrap_or(b"");
+    let base = argv0.rsplit(|&c| c == b'/').next().unwrap_or(argv0);
+    rustix::process::getpid().is_init() && (args.len() <= 1 || base == b"init")
+}
+
 /// Run the machine: never returns (PID 1 must not exit; the last step powers off).
 pub fn boot(_args: crate::sys::Args) -> i32 {
     let mask = fatal_on_err(block_signals());
@@ -48,7 +57,12 @@ pub fn boot(_args: crate::sys::Args) -> i32 {
         checks::pivot_root(mask, moved, &mut tally);
     }
     bundles::run_all(opts.bundles.as_bytes(), mask, &mut tally);
-    crate::outln!(crate::sys::stdout(), "HUSK-DONE pass={} fail={}", tally.pass, tally.fail);
+    crate::outln!(
+        crate::sys::stdout(),
+        "HUSK-DONE pass={} fail={}",
+        tally.pass,
+        tally.fail
+    );
     power::reap_all();
     power::off()
 }

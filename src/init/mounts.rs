@@ -13,20 +13,65 @@ struct Mnt {
     data: Option<&'static CStr>,
 }
 
-const fn m(fstype: &'static CStr, target: &'static CStr, flags: F, data: Option<&'static CStr>) -> Mnt {
-    Mnt { fstype, target, flags, data }
+const fn m(
+    fstype: &'static CStr,
+    target: &'static CStr,
+    flags: F,
+    data: Option<&'static CStr>,
+) -> Mnt {
+    Mnt {
+        fstype,
+        target,
+        flags,
+        data,
+    }
 }
 
 /// In order: each target's parent is mounted first.
 const MOUNTS: [Mnt; 8] = [
-    m(c"proc", c"/proc", F::NOSUID.union(F::NODEV).union(F::NOEXEC), None),
-    m(c"sysfs", c"/sys", F::NOSUID.union(F::NODEV).union(F::NOEXEC), None),
+    m(
+        c"proc",
+        c"/proc",
+        F::NOSUID.union(F::NODEV).union(F::NOEXEC),
+        None,
+    ),
+    m(
+        c"sysfs",
+        c"/sys",
+        F::NOSUID.union(F::NODEV).union(F::NOEXEC),
+        None,
+    ),
     m(c"devtmpfs", c"/dev", F::NOSUID, Some(c"mode=0755")),
-    m(c"devpts", c"/dev/pts", F::NOSUID.union(F::NOEXEC), Some(c"mode=0620,ptmxmode=0666")),
-    m(c"tmpfs", c"/dev/shm", F::NOSUID.union(F::NODEV), Some(c"mode=1777")),
-    m(c"tmpfs", c"/run", F::NOSUID.union(F::NODEV), Some(c"mode=0755")),
-    m(c"tmpfs", c"/tmp", F::NOSUID.union(F::NODEV), Some(c"mode=1777")),
-    m(c"cgroup2", c"/sys/fs/cgroup", F::NOSUID.union(F::NODEV).union(F::NOEXEC), None),
+    m(
+        c"devpts",
+        c"/dev/pts",
+        F::NOSUID.union(F::NOEXEC),
+        Some(c"mode=0620,ptmxmode=0666"),
+    ),
+    m(
+        c"tmpfs",
+        c"/dev/shm",
+        F::NOSUID.union(F::NODEV),
+        Some(c"mode=1777"),
+    ),
+    m(
+        c"tmpfs",
+        c"/run",
+        F::NOSUID.union(F::NODEV),
+        Some(c"mode=0755"),
+    ),
+    m(
+        c"tmpfs",
+        c"/tmp",
+        F::NOSUID.union(F::NODEV),
+        Some(c"mode=1777"),
+    ),
+    m(
+        c"cgroup2",
+        c"/sys/fs/cgroup",
+        F::NOSUID.union(F::NODEV).union(F::NOEXEC),
+        None,
+    ),
 ];
 
 /// mount(2) each of [`MOUNTS`], creating the directory first when missing.
@@ -49,7 +94,11 @@ pub fn ensure_console() {
     if rustix::io::fcntl_getfd(crate::sys::stdout()).is_ok() {
         return;
     }
-    if let Ok(fd) = open(c"/dev/console", OFlags::RDWR | OFlags::NOCTTY, Mode::empty()) {
+    if let Ok(fd) = open(
+        c"/dev/console",
+        OFlags::RDWR | OFlags::NOCTTY,
+        Mode::empty(),
+    ) {
         let _ = rustix::stdio::dup2_stdin(&fd);
         let _ = rustix::stdio::dup2_stdout(&fd);
         let _ = rustix::stdio::dup2_stderr(&fd);
@@ -78,12 +127,19 @@ pub fn enable_controllers() {
             return;
         }
     };
-    for c in list.split(|b| b.is_ascii_whitespace()).filter(|c| !c.is_empty()) {
+    for c in list
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|c| !c.is_empty())
+    {
         let mut w = crate::out::Buf::<64>::new();
         w.push_bytes(b"+");
         w.push_bytes(c);
         if let Err(e) = rustix::io::write(&fd, w.as_bytes()) {
-            crate::warn!("init: enable controller {}: {}", crate::error::Text::new(c), Error::sys("write", e));
+            crate::warn!(
+                "init: enable controller {}: {}",
+                crate::error::Text::new(c),
+                Error::sys("write", e)
+            );
         }
     }
 }

@@ -21,7 +21,10 @@ pub fn off() -> ! {
     crate::error!("reboot(POWER_OFF): {:?}", e);
     let _ = reboot(RebootCommand::Restart);
     loop {
-        let t = rustix::time::Timespec { tv_sec: 3600, tv_nsec: 0 };
+        let t = rustix::time::Timespec {
+            tv_sec: 3600,
+            tv_nsec: 0,
+        };
         let _ = rustix::thread::nanosleep(&t);
     }
 }

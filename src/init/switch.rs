@@ -24,20 +24,37 @@ pub fn leave_initramfs() -> Result<bool> {
         return Ok(false);
     }
     let root = open_dir(fs::CWD, c"/")?;
-    let root_dev = fs::fstat(&root).map_err(|e| Error::sys("fstat", e).path(b"/"))?.st_dev;
+    let root_dev = fs::fstat(&root)
+        .map_err(|e| Error::sys("fstat", e).path(b"/"))?
+        .st_dev;
     match fs::mkdir(NEW_ROOT, Mode::from_bits_truncate(0o700)) {
         Ok(()) | Err(rustix::io::Errno::EXIST) => {}
         Err(e) => return Err(Error::sys("mkdir", e).path(NEW_ROOT.to_bytes())),
     }
-    rustix::mount::mount(c"tmpfs", NEW_ROOT, c"tmpfs", rustix::mount::MountFlags::empty(), Some(c"mode=0755"))
-        .map_err(|e| Error::sys("mount", e).path(NEW_ROOT.to_bytes()))?;
+    rustix::mount::mount(
+        c"tmpfs",
+        NEW_ROOT,
+        c"tmpfs",
+        rustix::mount::MountFlags::empty(),
+        Some(c"mode=0755"),
+    )
+    .map_err(|e| Error::sys("mount", e).path(NEW_ROOT.to_bytes()))?;
     let new = open_dir(fs::CWD, NEW_ROOT)?;
-    let mut copier = Copier { buf: [0; 16384], root_dev };
+    let mut copier = Copier {
+        buf: [0; 16384],
+        root_dev,
+    };
     copier.copy_tree(root.as_fd(), new.as_fd(), 0)?;
-    copy_meta(fs::fstat(&root).map_err(|e| Error::sys("fstat", e))?, new.as_fd(), None)?;
+    copy_meta(
+        fs::fstat(&root).map_err(|e| Error::sys("fstat", e))?,
+        new.as_fd(),
+        None,
+    )?;
     remove_tree(root.as_fd(), root_dev, 0);
-    rustix::process::chdir(NEW_ROOT).map_err(|e| Error::sys("chdir", e).path(NEW_ROOT.to_bytes()))?;
-    rustix::mount::mount_move(c".", c"/").map_err(|e| Error::sys("mount MS_MOVE", e).path(b". to /"))?;
+    rustix::process::chdir(NEW_ROOT)
+        .map_err(|e| Error::sys("chdir", e).path(NEW_ROOT.to_bytes()))?;
+    rustix::mount::mount_move(c".", c"/")
+        .map_err(|e| Error::sys("mount MS_MOVE", e).path(b". to /"))?;
     rustix::process::chroot(c".").map_err(|e| Error::sys("chroot", e).path(b"."))?;
     rustix::process::chdir(c"/").map_err(|e| Error::sys("chdir", e).path(b"/"))?;
     Ok(true)
@@ -49,12 +66,18 @@ fn on_initramfs() -> Result<bool> {
     let s = fs::statfs(c"/").map_err(|e| Error::sys("statfs", e).path(b"/"))?;
     let magic = s.f_type as u32;
     Ok(rustix::process::getpid().is_init()
-        && (magic == linux_raw_sys::general::RAMFS_MAGIC || magic == linux_raw_sys::general::TMPFS_MAGIC))
+        && (magic == linux_raw_sys::general::RAMFS_MAGIC
+            || magic == linux_raw_sys::general::TMPFS_MAGIC))
 }
 
 fn open_dir(at: BorrowedFd<'_>, p: &CStr) -> Result<OwnedFd> {
-    fs::openat(at, p, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())
-        .map_err(|e| Error::sys("open", e).path(p.to_bytes()))
+    fs::openat(
+        at,
+        p,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| Error::sys("open", e).path(p.to_bytes()))
 }
 
 struct Copier {
@@ -87,28 +110,40 @@ impl Copier {
             let ctx = |call: &'static str| move |e| Error::sys(call, e).path(name.to_bytes());
             match FileType::from_raw_mode(st.st_mode) {
                 FileType::Directory => {
-                    fs::mkdirat(dst, name, Mode::from_bits_truncate(0o700)).map_err(ctx("mkdir"))?;
+                    fs::mkdirat(dst, name, Mode::from_bits_truncate(0o700))
+                        .map_err(ctx("mkdir"))?;
                     let s = open_dir(src, name)?;
                     let d = open_dir(dst, name)?;
                     self.copy_tree(s.as_fd(), d.as_fd(), depth + 1)?;
                     copy_meta(st, d.as_fd(), None)?;
                 }
                 FileType::RegularFile => {
-                    let s = fs::openat(src, name, OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())
-                        .map_err(ctx("open"))?;
+                    let s = fs::openat(
+                        src,
+                        name,
+                        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                        Mode::empty(),
+                    )
+                    .map_err(ctx("open"))?;
                     let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC;
-                    let d = fs::openat(dst, name, flags, Mode::from_bits_truncate(0o600)).map_err(ctx("create"))?;
+                    let d = fs::openat(dst, name, flags, Mode::from_bits_truncate(0o600))
+                        .map_err(ctx("create"))?;
                     self.copy_data(&s, &d).map_err(ctx("copy"))?;
                     copy_meta(st, d.as_fd(), None)?;
                 }
                 FileType::Symlink => {
                     let mut t = [MaybeUninit::<u8>::uninit(); 4096];
-                    let (target, _) = fs::readlinkat_raw(src, name, &mut t).map_err(ctx("readlink"))?;
-                    let target = CStrBuf::new(target).ok_or(Error::sys("readlink", rustix::io::Errno::NAMETOOLONG))?;
+                    let (target, _) =
+                        fs::readlinkat_raw(src, name, &mut t).map_err(ctx("readlink"))?;
+                    let target = CStrBuf::new(target)
+                        .ok_or(Error::sys("readlink", rustix::io::Errno::NAMETOOLONG))?;
                     fs::symlinkat(target.as_cstr(), dst, name).map_err(ctx("symlink"))?;
                     copy_meta(st, dst, Some(name))?;
                 }
-                t @ (FileType::CharacterDevice | FileType::BlockDevice | FileType::Fifo | FileType::Socket) => {
+                t @ (FileType::CharacterDevice
+                | FileType::BlockDevice
+                | FileType::Fifo
+                | FileType::Socket) => {
                     fs::mknodat(dst, name, t, mode, st.st_rdev).map_err(ctx("mknod"))?;
                     copy_meta(st, dst, Some(name))?;
                 }
@@ -162,7 +197,9 @@ fn remove_tree(dir: BorrowedFd<'_>, dev: u64, depth: usize) {
         if name == c"." || name == c".." {
             continue;
         }
-        let Ok(st) = fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) else { continue };
+        let Ok(st) = fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) else {
+            continue;
+        };
         if st.st_dev != dev {
             continue;
         }
@@ -172,9 +209,17 @@ fn remove_tree(dir: BorrowedFd<'_>, dev: u64, depth: usize) {
                 remove_tree(sub.as_fd(), dev, depth + 1);
             }
         }
-        let flags = if is_dir { AtFlags::REMOVEDIR } else { AtFlags::empty() };
+        let flags = if is_dir {
+            AtFlags::REMOVEDIR
+        } else {
+            AtFlags::empty()
+        };
         if let Err(e) = fs::unlinkat(dir, name, flags) {
-            crate::debug!("init: unlink {}: {:?}", crate::error::Text::new(name.to_bytes()), e);
+            crate::debug!(
+                "init: unlink {}: {:?}",
+                crate::error::Text::new(name.to_bytes()),
+                e
+            );
         }
     }
 }

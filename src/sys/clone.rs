@@ -6,7 +6,7 @@
 
 use super::{arch, check, Errno};
 use linux_raw_sys::general::{__NR_clone, __NR_clone3, clone_args, CLONE_PIDFD};
-use rustix::fd::{BorrowedFd, FromRawFd, OwnedFd, AsRawFd};
+use rustix::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use rustix::process::Pid;
 
 /// What a successful clone returns, in each of the two processes.
@@ -21,7 +21,11 @@ pub enum Forked {
 /// clone3(flags, exit_signal, cgroup): `flags` are CLONE_* namespace/pidfd flags (never
 /// CLONE_VM, CLONE_THREAD or CLONE_SETTLS: those need a new stack, which husk never uses).
 /// `cgroup`, when given, adds CLONE_INTO_CGROUP.
-pub fn clone3(flags: u64, exit_signal: u32, cgroup: Option<BorrowedFd<'_>>) -> Result<Forked, Errno> {
+pub fn clone3(
+    flags: u64,
+    exit_signal: u32,
+    cgroup: Option<BorrowedFd<'_>>,
+) -> Result<Forked, Errno> {
     const FORBIDDEN: u64 = (linux_raw_sys::general::CLONE_VM
         | linux_raw_sys::general::CLONE_THREAD
         | linux_raw_sys::general::CLONE_SETTLS
@@ -44,7 +48,7 @@ pub fn clone3(flags: u64, exit_signal: u32, cgroup: Option<BorrowedFd<'_>>) -> R
         cgroup: 0,
     };
     if let Some(cg) = cgroup {
-        args.flags |= linux_raw_sys::general::CLONE_INTO_CGROUP as u64;
+        args.flags |= linux_raw_sys::general::CLONE_INTO_CGROUP;
         args.cgroup = cg.as_raw_fd() as u64;
     }
     // SAFETY: `args` and `pidfd` outlive the call; without CLONE_VM and with a zero stack
@@ -59,7 +63,10 @@ pub fn clone3(flags: u64, exit_signal: u32, cgroup: Option<BorrowedFd<'_>>) -> R
     };
     match check(r) {
         Ok(0) => Ok(Forked::Child),
-        Ok(pid) => Ok(Forked::Parent { pid: to_pid(pid)?, pidfd: owned(flags, pidfd) }),
+        Ok(pid) => Ok(Forked::Parent {
+            pid: to_pid(pid)?,
+            pidfd: owned(flags, pidfd),
+        }),
         Err(Errno::NOSYS) if cgroup.is_none() => clone_legacy(flags, exit_signal),
         Err(e) => Err(e),
     }
@@ -73,14 +80,28 @@ fn clone_legacy(flags: u64, exit_signal: u32) -> Result<Forked, Errno> {
     let mut pidfd: i32 = -1;
     // With CLONE_PIDFD, clone(2) stores the pidfd through parent_tid (3rd argument on
     // every arch husk supports); the remaining pointer arguments are unused and zero.
-    let ptid = if flags & CLONE_PIDFD as u64 != 0 { &mut pidfd as *mut i32 as usize } else { 0 };
+    let ptid = if flags & CLONE_PIDFD as u64 != 0 {
+        &mut pidfd as *mut i32 as usize
+    } else {
+        0
+    };
     // SAFETY: as for clone3: no CLONE_VM, no new stack, `pidfd` outlives the call.
     let r = unsafe {
-        arch::syscall5(__NR_clone as usize, (flags as usize) | exit_signal as usize, 0, ptid, 0, 0)
+        arch::syscall5(
+            __NR_clone as usize,
+            (flags as usize) | exit_signal as usize,
+            0,
+            ptid,
+            0,
+            0,
+        )
     };
     match check(r)? {
         0 => Ok(Forked::Child),
-        pid => Ok(Forked::Parent { pid: to_pid(pid)?, pidfd: owned(flags, pidfd) }),
+        pid => Ok(Forked::Parent {
+            pid: to_pid(pid)?,
+            pidfd: owned(flags, pidfd),
+        }),
     }
 }
 

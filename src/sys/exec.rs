@@ -27,7 +27,12 @@ impl<const N: usize, const B: usize> Default for CStrVec<N, B> {
 
 impl<const N: usize, const B: usize> CStrVec<N, B> {
     pub const fn new() -> Self {
-        CStrVec { bytes: [0; B], used: 0, offsets: [0; N], len: 0 }
+        CStrVec {
+            bytes: [0; B],
+            used: 0,
+            offsets: [0; N],
+            len: 0,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -77,8 +82,8 @@ impl<const N: usize, const B: usize> CStrVec<N, B> {
 
     /// Fill `out` with pointers to the entries and a terminating NULL.
     fn pointers<'a>(&'a self, out: &'a mut [*const u8]) -> *const *const u8 {
-        for i in 0..self.len {
-            out[i] = self.bytes[self.offsets[i]..].as_ptr();
+        for (slot, &off) in out.iter_mut().zip(&self.offsets[..self.len]) {
+            *slot = self.bytes[off..].as_ptr();
         }
         out[self.len] = core::ptr::null();
         out.as_ptr()

@@ -19,9 +19,10 @@ pub mod arch;
 #[path = "arch/x86_64.rs"]
 pub mod arch;
 
+pub mod anon;
 pub mod clone;
 pub mod exec;
-pub mod anon;
+pub mod mem;
 pub mod process;
 pub mod raw;
 
@@ -114,8 +115,13 @@ impl Iterator for EnvIter {
 pub fn exit(code: i32) -> ! {
     // SAFETY: exit_group takes no pointers and does not return.
     unsafe {
-        arch::syscall1(linux_raw_sys::general::__NR_exit_group as usize, code as usize);
+        arch::syscall1(
+            linux_raw_sys::general::__NR_exit_group as usize,
+            code as usize,
+        );
     }
+    // exit_group cannot return; if it somehow did, never run past this point.
+    #[allow(clippy::empty_loop)]
     loop {}
 }
 
@@ -137,7 +143,8 @@ macro_rules! entry {
 
         #[panic_handler]
         fn panic(_info: &core::panic::PanicInfo) -> ! {
-            let _ = $crate::out::write_all($crate::sys::stderr(), b"husk: internal error (panic)\n");
+            let _ =
+                $crate::out::write_all($crate::sys::stderr(), b"husk: internal error (panic)\n");
             $crate::sys::exit(70)
         }
     };
@@ -171,7 +178,8 @@ pub fn ensure_stdio() {
     use rustix::fs::{open, Mode, OFlags};
     for fd in 0..3 {
         // SAFETY: fcntl(F_GETFD) on any number only queries; BorrowedFd is not kept.
-        let open_already = rustix::io::fcntl_getfd(unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) }).is_ok();
+        let open_already =
+            rustix::io::fcntl_getfd(unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) }).is_ok();
         if !open_already {
             // open returns the lowest free number, which is `fd` since lower ones are open.
             if let Ok(f) = open("/dev/null", OFlags::RDWR, Mode::empty()) {
@@ -244,7 +252,10 @@ macro_rules! __husk_host_support {
                 // SAFETY: both ranges are valid for n bytes.
                 unsafe {
                     for i in 0..n {
-                        let (x, y) = (core::ptr::read_volatile(a.add(i)), core::ptr::read_volatile(b.add(i)));
+                        let (x, y) = (
+                            core::ptr::read_volatile(a.add(i)),
+                            core::ptr::read_volatile(b.add(i)),
+                        );
                         if x != y {
                             return x as i32 - y as i32;
                         }

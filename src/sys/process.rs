@@ -20,7 +20,13 @@ pub fn getgroups(out: &mut [u32]) -> Result<usize, Errno> {
 /// getcwd(2) into `buf`; returns the path without its NUL. ERANGE if `buf` is too small.
 pub fn getcwd(buf: &mut [u8]) -> Result<&[u8], Errno> {
     // SAFETY: the kernel writes at most `buf.len()` bytes (a NUL-terminated path) into buf.
-    let r = unsafe { arch::syscall2(g::__NR_getcwd as usize, buf.as_mut_ptr() as usize, buf.len()) };
+    let r = unsafe {
+        arch::syscall2(
+            g::__NR_getcwd as usize,
+            buf.as_mut_ptr() as usize,
+            buf.len(),
+        )
+    };
     let n = check(r)?;
     // n counts the NUL; "(unreachable)" paths are returned as is.
     let n = n.saturating_sub(1).min(buf.len());
@@ -42,8 +48,15 @@ pub struct SigMask(pub u64);
 
 /// The signals a process must never block: the kernel raises them for faults, and blocking
 /// them turns a crash into a hang (catatonit and tini keep them too).
-pub const FAULT_SIGNALS: [u32; 7] =
-    [g::SIGFPE, g::SIGILL, g::SIGSEGV, g::SIGBUS, g::SIGABRT, g::SIGTRAP, g::SIGSYS];
+pub const FAULT_SIGNALS: [u32; 7] = [
+    g::SIGFPE,
+    g::SIGILL,
+    g::SIGSEGV,
+    g::SIGBUS,
+    g::SIGABRT,
+    g::SIGTRAP,
+    g::SIGSYS,
+];
 
 fn sigprocmask(how: u32, set: Option<SigMask>) -> Result<SigMask, Errno> {
     let mut old = 0u64;
@@ -54,7 +67,13 @@ fn sigprocmask(how: u32, set: Option<SigMask>) -> Result<SigMask, Errno> {
     // SAFETY: `set` and `old` are 8-byte sigsets alive across the call, matching the size
     // passed (the kernel's _NSIG/8 on x86_64, aarch64 and arm).
     let r = unsafe {
-        arch::syscall4(g::__NR_rt_sigprocmask as usize, how as usize, newp, &mut old as *mut u64 as usize, 8)
+        arch::syscall4(
+            g::__NR_rt_sigprocmask as usize,
+            how as usize,
+            newp,
+            &mut old as *mut u64 as usize,
+            8,
+        )
     };
     check(r).map(|_| SigMask(old))
 }

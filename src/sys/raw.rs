@@ -54,7 +54,10 @@ pub const REFUSED: &[u32] = &[
 
 /// The number of a syscall name in [`NAMES`].
 pub fn number(name: &[u8]) -> Option<u32> {
-    NAMES.iter().find(|(n, _)| n.as_bytes() == name).map(|&(_, nr)| nr)
+    NAMES
+        .iter()
+        .find(|(n, _)| n.as_bytes() == name)
+        .map(|&(_, nr)| nr)
 }
 
 /// Why [`call`] did not make a call.

@@ -25,6 +25,10 @@ macro_rules! __husk_arch_start {
     };
 }
 
+/// Raw syscall with 0 arguments.
+///
+/// # Safety
+/// The arguments must be valid for syscall `nr` (module doc).
 #[inline]
 pub unsafe fn syscall0(nr: usize) -> isize {
     let r: isize;
@@ -32,6 +36,10 @@ pub unsafe fn syscall0(nr: usize) -> isize {
     r
 }
 
+/// Raw syscall with 1 arguments.
+///
+/// # Safety
+/// The arguments must be valid for syscall `nr` (module doc).
 #[inline]
 pub unsafe fn syscall1(nr: usize, a: usize) -> isize {
     let r: isize;
@@ -39,6 +47,10 @@ pub unsafe fn syscall1(nr: usize, a: usize) -> isize {
     r
 }
 
+/// Raw syscall with 2 arguments.
+///
+/// # Safety
+/// The arguments must be valid for syscall `nr` (module doc).
 #[inline]
 pub unsafe fn syscall2(nr: usize, a: usize, b: usize) -> isize {
     let r: isize;
@@ -46,6 +58,10 @@ pub unsafe fn syscall2(nr: usize, a: usize, b: usize) -> isize {
     r
 }
 
+/// Raw syscall with 3 arguments.
+///
+/// # Safety
+/// The arguments must be valid for syscall `nr` (module doc).
 #[inline]
 pub unsafe fn syscall3(nr: usize, a: usize, b: usize, c: usize) -> isize {
     let r: isize;
@@ -53,6 +69,10 @@ pub unsafe fn syscall3(nr: usize, a: usize, b: usize, c: usize) -> isize {
     r
 }
 
+/// Raw syscall with 4 arguments.
+///
+/// # Safety
+/// The arguments must be valid for syscall `nr` (module doc).
 #[inline]
 pub unsafe fn syscall4(nr: usize, a: usize, b: usize, c: usize, d: usize) -> isize {
     let r: isize;
@@ -60,6 +80,10 @@ pub unsafe fn syscall4(nr: usize, a: usize, b: usize, c: usize, d: usize) -> isi
     r
 }
 
+/// Raw syscall with 5 arguments.
+///
+/// # Safety
+/// The arguments must be valid for syscall `nr` (module doc).
 #[inline]
 pub unsafe fn syscall5(nr: usize, a: usize, b: usize, c: usize, d: usize, e: usize) -> isize {
     let r: isize;
@@ -67,8 +91,20 @@ pub unsafe fn syscall5(nr: usize, a: usize, b: usize, c: usize, d: usize, e: usi
     r
 }
 
+/// Raw syscall with 6 arguments.
+///
+/// # Safety
+/// The arguments must be valid for syscall `nr` (module doc).
 #[inline]
-pub unsafe fn syscall6(nr: usize, a: usize, b: usize, c: usize, d: usize, e: usize, f: usize) -> isize {
+pub unsafe fn syscall6(
+    nr: usize,
+    a: usize,
+    b: usize,
+    c: usize,
+    d: usize,
+    e: usize,
+    f: usize,
+) -> isize {
     let r: isize;
     asm!("svc 0", in("x8") nr, inlateout("x0") a as isize => r, in("x1") b, in("x2") c, in("x3") d, in("x4") e, in("x5") f, options(nostack));
     r

@@ -28,6 +28,10 @@ macro_rules! __husk_arch_start {
     };
 }
 
+/// Raw syscall with 0 arguments.
+///
+/// # Safety
+/// The arguments must be valid for syscall `nr` (module doc).
 #[inline]
 pub unsafe fn syscall0(nr: usize) -> isize {
     let r: isize;
@@ -35,6 +39,10 @@ pub unsafe fn syscall0(nr: usize) -> isize {
     r
 }
 
+/// Raw syscall with 1 arguments.
+///
+/// # Safety
+/// The arguments must be valid for syscall `nr` (module doc).
 #[inline]
 pub unsafe fn syscall1(nr: usize, a: usize) -> isize {
     let r: isize;
@@ -42,6 +50,10 @@ pub unsafe fn syscall1(nr: usize, a: usize) -> isize {
     r
 }
 
+/// Raw syscall with 2 arguments.
+///
+/// # Safety
+/// The arguments must be valid for syscall `nr` (module doc).
 #[inline]
 pub unsafe fn syscall2(nr: usize, a: usize, b: usize) -> isize {
     let r: isize;
@@ -49,6 +61,10 @@ pub unsafe fn syscall2(nr: usize, a: usize, b: usize) -> isize {
     r
 }
 
+/// Raw syscall with 3 arguments.
+///
+/// # Safety
+/// The arguments must be valid for syscall `nr` (module doc).
 #[inline]
 pub unsafe fn syscall3(nr: usize, a: usize, b: usize, c: usize) -> isize {
     let r: isize;
@@ -56,6 +72,10 @@ pub unsafe fn syscall3(nr: usize, a: usize, b: usize, c: usize) -> isize {
     r
 }
 
+/// Raw syscall with 4 arguments.
+///
+/// # Safety
+/// The arguments must be valid for syscall `nr` (module doc).
 #[inline]
 pub unsafe fn syscall4(nr: usize, a: usize, b: usize, c: usize, d: usize) -> isize {
     let r: isize;
@@ -63,6 +83,10 @@ pub unsafe fn syscall4(nr: usize, a: usize, b: usize, c: usize, d: usize) -> isi
     r
 }
 
+/// Raw syscall with 5 arguments.
+///
+/// # Safety
+/// The arguments must be valid for syscall `nr` (module doc).
 #[inline]
 pub unsafe fn syscall5(nr: usize, a: usize, b: usize, c: usize, d: usize, e: usize) -> isize {
     let r: isize;
@@ -70,8 +94,20 @@ pub unsafe fn syscall5(nr: usize, a: usize, b: usize, c: usize, d: usize, e: usi
     r
 }
 
+/// Raw syscall with 6 arguments.
+///
+/// # Safety
+/// The arguments must be valid for syscall `nr` (module doc).
 #[inline]
-pub unsafe fn syscall6(nr: usize, a: usize, b: usize, c: usize, d: usize, e: usize, f: usize) -> isize {
+pub unsafe fn syscall6(
+    nr: usize,
+    a: usize,
+    b: usize,
+    c: usize,
+    d: usize,
+    e: usize,
+    f: usize,
+) -> isize {
     let r: isize;
     asm!("mov {tmp}, r7", "mov r7, {nr}", "svc 0", "mov r7, {tmp}", nr = in(reg) nr, tmp = out(reg) _, inlateout("r0") a as isize => r, in("r1") b, in("r2") c, in("r3") d, in("r4") e, in("r5") f, options(nostack));
     r

@@ -26,6 +26,10 @@ macro_rules! __husk_arch_start {
     };
 }
 
+/// Raw syscall with 0 arguments.
+///
+/// # Safety
+/// The arguments must be valid for syscall `nr` (module doc).
 #[inline]
 pub unsafe fn syscall0(nr: usize) -> isize {
     let r: isize;
@@ -33,6 +37,10 @@ pub unsafe fn syscall0(nr: usize) -> isize {
     r
 }
 
+/// Raw syscall with 1 arguments.
+///
+/// # Safety
+/// The arguments must be valid for syscall `nr` (module doc).
 #[inline]
 pub unsafe fn syscall1(nr: usize, a: usize) -> isize {
     let r: isize;
@@ -40,6 +48,10 @@ pub unsafe fn syscall1(nr: usize, a: usize) -> isize {
     r
 }
 
+/// Raw syscall with 2 arguments.
+///
+/// # Safety
+/// The arguments must be valid for syscall `nr` (module doc).
 #[inline]
 pub unsafe fn syscall2(nr: usize, a: usize, b: usize) -> isize {
     let r: isize;
@@ -47,6 +59,10 @@ pub unsafe fn syscall2(nr: usize, a: usize, b: usize) -> isize {
     r
 }
 
+/// Raw syscall with 3 arguments.
+///
+/// # Safety
+/// The arguments must be valid for syscall `nr` (module doc).
 #[inline]
 pub unsafe fn syscall3(nr: usize, a: usize, b: usize, c: usize) -> isize {
     let r: isize;
@@ -54,6 +70,10 @@ pub unsafe fn syscall3(nr: usize, a: usize, b: usize, c: usize) -> isize {
     r
 }
 
+/// Raw syscall with 4 arguments.
+///
+/// # Safety
+/// The arguments must be valid for syscall `nr` (module doc).
 #[inline]
 pub unsafe fn syscall4(nr: usize, a: usize, b: usize, c: usize, d: usize) -> isize {
     let r: isize;
@@ -61,6 +81,10 @@ pub unsafe fn syscall4(nr: usize, a: usize, b: usize, c: usize, d: usize) -> isi
     r
 }
 
+/// Raw syscall with 5 arguments.
+///
+/// # Safety
+/// The arguments must be valid for syscall `nr` (module doc).
 #[inline]
 pub unsafe fn syscall5(nr: usize, a: usize, b: usize, c: usize, d: usize, e: usize) -> isize {
     let r: isize;
@@ -68,8 +92,20 @@ pub unsafe fn syscall5(nr: usize, a: usize, b: usize, c: usize, d: usize, e: usi
     r
 }
 
+/// Raw syscall with 6 arguments.
+///
+/// # Safety
+/// The arguments must be valid for syscall `nr` (module doc).
 #[inline]
-pub unsafe fn syscall6(nr: usize, a: usize, b: usize, c: usize, d: usize, e: usize, f: usize) -> isize {
+pub unsafe fn syscall6(
+    nr: usize,
+    a: usize,
+    b: usize,
+    c: usize,
+    d: usize,
+    e: usize,
+    f: usize,
+) -> isize {
     let r: isize;
     asm!("syscall", inlateout("rax") nr as isize => r, in("rdi") a, in("rsi") b, in("rdx") c, in("r10") d, in("r8") e, in("r9") f, lateout("rcx") _, lateout("r11") _, options(nostack));
     r

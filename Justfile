@@ -1,0 +1,62 @@
+# husk tasks. `just test` is what CI runs (.ci/run); `just demo` is the Quick start demo.
+# Every recipe that needs tools calls `setup`, which installs only what is missing.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+targets := "x86_64-unknown-linux-musl aarch64-unknown-linux-musl armv7-unknown-linux-musleabihf"
+# core is built from source for every device target (armv7 has no prebuilt std here).
+build_std := "-Zbuild-std=core,compiler_builtins -Zbuild-std-features=compiler-builtins-mem"
+
+default:
+    @just --list
+
+# Install what builds and tests need (rust-src, just, qemu-system, busybox-static, kernels).
+setup:
+    targets/setup.sh
+
+# Build the static husk and husk-probe for the three device targets (release, stripped).
+build: setup
+    for t in {{targets}}; do \
+        RUSTC_BOOTSTRAP=1 cargo build --quiet --release --target $t {{build_std}}; \
+    done
+    targets/check-static.sh {{targets}}
+
+# Build one target: just build-one aarch64-unknown-linux-musl
+build-one target: setup
+    RUSTC_BOOTSTRAP=1 cargo build --quiet --release --target {{target}} {{build_std}}
+    targets/check-static.sh {{target}}
+
+# Print the size of husk and husk-probe per target.
+size: build
+    @for t in {{targets}}; do \
+        printf '%-34s husk %7d bytes   husk-probe %7d bytes\n' $t \
+            $(stat -c %s target/$t/release/husk) $(stat -c %s target/$t/release/husk-probe); \
+    done
+
+# Unit tests (host), lints, host integration tests, then every QEMU kernel.
+test: setup unit lint qemu-all
+
+# Unit tests and host integration tests (tests/*.rs run the built binary).
+unit: setup
+    cargo test --quiet
+
+lint: setup
+    cargo fmt --check
+    cargo clippy --quiet --all-targets -- -D warnings
+
+# Boot husk as PID 1 under QEMU: just qemu x86_64 | aarch64 | armv7 | aarch64-5.10
+qemu arch="x86_64": build
+    qemu-tests/run {{arch}}
+
+# Every kernel: x86_64, aarch64 and armv7 on 6.1, aarch64 on 5.10.
+qemu-all: build
+    qemu-tests/run x86_64 aarch64 armv7 aarch64-5.10
+
+# Measurements for docs/BENCHMARKS.md (sizes, parser stack).
+bench: build
+    targets/bench.sh
+
+# The demo: make a bundle with `husk spec` and the probe, validate it, then boot it under
+# QEMU with husk as PID 1 and show what the container process saw.
+demo: build
+    qemu-tests/demo.sh

@@ -1,0 +1,64 @@
+//! `husk features`: the runtime-spec features.md document. It claims only what this husk
+//! really does; each list grows as the lifecycle, cgroup and seccomp work lands (callers
+//! such as containerd decide from it, e.g. whether `rro` or `idmap` mounts may be used).
+
+use super::args::Parsed;
+use super::commands::Command;
+use super::Global;
+use crate::error::Result;
+use crate::out::Buf;
+use core::fmt::Write;
+
+/// Oldest config version husk accepts (every 1.x parses; see spec::validate).
+pub const OCI_VERSION_MIN: &str = "1.0.0";
+
+/// Hook kinds husk runs. None yet: hooks arrive with containers.
+pub const HOOKS: &[&str] = &[];
+/// Mount options husk applies. None yet: mounts arrive with containers.
+pub const MOUNT_OPTIONS: &[&str] = &[];
+/// Namespaces husk can create or join. None yet.
+pub const NAMESPACES: &[&str] = &[];
+/// Capabilities husk can grant. None yet: capset arrives with containers.
+pub const CAPABILITIES: &[&str] = &[];
+
+fn list(out: &mut impl Write, items: &[&str]) {
+    let _ = out.write_str("[");
+    for (i, it) in items.iter().enumerate() {
+        let _ = write!(out, "{}\"{it}\"", if i > 0 { "," } else { "" });
+    }
+    let _ = out.write_str("]");
+}
+
+pub fn render(out: &mut impl Write) {
+    let _ = write!(
+        out,
+        "{{\"ociVersionMin\":\"{OCI_VERSION_MIN}\",\"ociVersionMax\":\"{}\",\"hooks\":",
+        crate::OCI_VERSION
+    );
+    list(out, HOOKS);
+    let _ = out.write_str(",\"mountOptions\":");
+    list(out, MOUNT_OPTIONS);
+    let _ = out.write_str(",\"linux\":{\"namespaces\":");
+    list(out, NAMESPACES);
+    let _ = out.write_str(",\"capabilities\":");
+    list(out, CAPABILITIES);
+    let _ = out.write_str(
+        ",\"cgroup\":{\"v1\":false,\"v2\":false,\"systemd\":false,\"systemdUser\":false,\"rdma\":false},\
+         \"seccomp\":{\"enabled\":false},\"apparmor\":{\"enabled\":false},\"selinux\":{\"enabled\":false},\
+         \"intelRdt\":{\"enabled\":false},\"mountExtensions\":{\"idmap\":{\"enabled\":false}}},\"annotations\":{",
+    );
+    let _ = write!(
+        out,
+        "\"io.github.husk.version\":\"{}\",\"io.github.husk.commit\":\"{}\"}}}}",
+        crate::VERSION,
+        crate::COMMIT
+    );
+}
+
+pub fn run(_g: &Global<'_>, _c: &Command, _p: &Parsed<'_>) -> Result<i32> {
+    let mut out = Buf::<4096>::new();
+    render(&mut out);
+    out.finish_line();
+    let _ = out.write_to(crate::sys::stdout());
+    Ok(0)
+}

@@ -1,0 +1,62 @@
+//! `husk state ID`: the runtime-spec State JSON, plus runc's `rootfs`, `created`, `owner`
+//! (go-runc reads them). An unknown id is `container does not exist`, as callers match.
+
+use super::args::Parsed;
+use super::commands::Command;
+use super::Global;
+use crate::error::Result;
+use crate::state::{file, id, live_status, Store};
+use core::fmt::Write;
+
+pub fn run(g: &Global<'_>, _c: &Command, p: &Parsed<'_>) -> Result<i32> {
+    let id = id::check(p.positional(0).unwrap_or(b""))?;
+    let store = Store::open(g.root, false)?;
+    let entry = store.get(id)?;
+    let mut buf = [0u8; file::STATE_MAX_BYTES];
+    let raw = entry.read(&mut buf)?;
+    let st = file::parse(raw)?;
+    let mut out = crate::out::Buf::<{ file::STATE_MAX_BYTES + 1024 }>::new();
+    write_state(
+        &mut out,
+        &st,
+        live_status(&st),
+        file::annotations_raw(raw),
+        "\n  ",
+        "\n",
+    );
+    out.finish_line();
+    let _ = out.write_to(crate::sys::stdout());
+    Ok(0)
+}
+
+/// One state object. Stored strings are already JSON-escaped, so they are copied as they
+/// are. `nl` separates fields (`"\n  "` for runc's indented form, `""` for compact).
+pub fn write_state(
+    out: &mut impl Write,
+    st: &file::StateFile<'_>,
+    status: file::Status,
+    annotations: &str,
+    nl: &str,
+    end: &str,
+) {
+    let sp = if nl.is_empty() { "" } else { " " };
+    let pid = if status == file::Status::Stopped {
+        0
+    } else {
+        st.pid
+    };
+    let _ = write!(
+        out,
+        "{{{nl}\"ociVersion\":{sp}\"{}\",{nl}\"id\":{sp}\"{}\",{nl}\"pid\":{sp}{pid},{nl}\"status\":{sp}\"{}\",{nl}\"bundle\":{sp}\"{}\",{nl}\"rootfs\":{sp}\"{}\",{nl}\"created\":{sp}\"{}\",",
+        st.oci_version,
+        st.id,
+        status.as_str(),
+        st.bundle,
+        st.rootfs,
+        st.created
+    );
+    if annotations != "{}" && !annotations.is_empty() {
+        let _ = write!(out, "{nl}\"annotations\":{sp}{annotations},");
+    }
+    let _ = write!(out, "{nl}\"owner\":{sp}\"{}\"{end}}}", st.owner);
+}
