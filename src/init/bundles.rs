@@ -199,14 +199,16 @@ pub fn run_captured(mask: SigMask, f: impl FnOnce() -> i32) -> Outcome {
 }
 
 /// Print `HUSK-RESULT <name> exit=<code> <output on one line>` and count it: a result
-/// passes when the process was started and waited for and did not report a husk error.
-pub fn report(name: &[u8], o: &Outcome, tally: &mut Tally) {
+/// passes when the process was started and waited for and did not report a husk error
+/// (its exit code is the scenario's business), and for a built-in `check` when it exited 0.
+pub fn report(name: &[u8], o: &Outcome, check: bool, tally: &mut Tally) {
     let mut b = Buf::<{ OUTPUT_MAX + 512 }>::new();
     let _ = b.write_str("HUSK-RESULT ");
     b.push_bytes(name);
     let _ = write!(b, " exit={} ", o.code);
     let text = o.out.as_bytes().trim_ascii();
-    let failed = o.error.is_some() || text.starts_with(b"{\"husk_error\"");
+    let failed =
+        o.error.is_some() || text.starts_with(b"{\"husk_error\"") || (check && o.code != 0);
     match &o.error {
         Some(e) => {
             let _ = b.write_str("{\"husk_error\":\"");
@@ -368,7 +370,7 @@ fn run_bundle(dir: &[u8], name: &[u8], mask: SigMask, tally: &mut Tally) {
             error: Some(e),
         },
     };
-    report(name, &o, tally);
+    report(name, &o, false, tally);
 }
 
 /// In the child: chroot into the rootfs, chdir to cwd, execve. On failure print a

@@ -43,7 +43,7 @@ pub fn pivot_root(mask: SigMask, moved: bool, tally: &mut Tally) {
             1
         }
     });
-    super::bundles::report(b"pivot-root", &out, tally);
+    super::bundles::report(b"pivot-root", &out, true, tally);
 }
 
 fn try_pivot() -> crate::Result<()> {
@@ -66,4 +66,43 @@ fn try_pivot() -> crate::Result<()> {
     unmount(c".", UnmountFlags::DETACH).map_err(|e| Error::sys("umount2", e).path(b"."))?;
     rustix::process::chdir(c"/").map_err(|e| Error::sys("chdir", e))?;
     Ok(())
+}
+
+/// `cgroup`: cgroup2 is mounted and every available controller is enabled for the root's
+/// children (cgroup.subtree_control lists the same names as cgroup.controllers).
+pub fn cgroup(tally: &mut Tally) {
+    let mut o = super::bundles::Outcome {
+        code: 0,
+        out: crate::out::Buf::new(),
+        error: None,
+    };
+    let mut a = [0u8; 512];
+    let mut b = [0u8; 512];
+    let avail = super::bundles::read_file(c"/sys/fs/cgroup/cgroup.controllers", &mut a);
+    let on = super::bundles::read_file(c"/sys/fs/cgroup/cgroup.subtree_control", &mut b);
+    let ok = match (avail, on) {
+        (Ok(x), Ok(y)) => {
+            let x = x.trim_ascii();
+            let y = y.trim_ascii();
+            let all = x
+                .split(|&c| c == b' ')
+                .all(|w| y.split(|&c| c == b' ').any(|v| v == w));
+            let _ = o.out.write_str("{\"check\":\"cgroup\",\"controllers\":\"");
+            let _ = crate::out::json_escape(&mut o.out, core::str::from_utf8(x).unwrap_or("?"));
+            let _ = o.out.write_str("\",\"subtree_control\":\"");
+            let _ = crate::out::json_escape(&mut o.out, core::str::from_utf8(y).unwrap_or("?"));
+            let _ = write!(o.out, "\",\"ok\":{all}}}");
+            all
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            let _ = write!(
+                o.out,
+                "{{\"check\":\"cgroup\",\"ok\":false,\"error\":\"{}\"}}",
+                crate::error::ErrnoText(e)
+            );
+            false
+        }
+    };
+    o.code = if ok { 0 } else { 1 };
+    super::bundles::report(b"cgroup", &o, true, tally);
 }

@@ -55,6 +55,7 @@ pub fn boot(_args: crate::sys::Args) -> i32 {
     let mut tally = Tally::default();
     if opts.test {
         checks::pivot_root(mask, moved, &mut tally);
+        checks::cgroup(&mut tally);
     }
     bundles::run_all(opts.bundles.as_bytes(), mask, &mut tally);
     crate::outln!(
