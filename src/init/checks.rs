@@ -12,13 +12,19 @@ use rustix::mount::{
 /// `pivot-root`: in a child, unshare(CLONE_NEWNS), make every mount private, mount a tmpfs
 /// and pivot_root(".", ".") into it as runc does, then detach the old root. This fails with
 /// EINVAL on an initramfs root, so it proves [`super::switch`] did its job.
-pub fn pivot_root(mask: SigMask, moved: bool, tally: &mut Tally) {
+pub fn pivot_root(mask: SigMask, root: super::switch::Root, tally: &mut Tally) {
+    use super::switch::Root;
+    let (moved, seen) = match root {
+        Root::Kept => (false, "kept"),
+        Root::Moved { mountinfo: true } => (true, "mountinfo"),
+        Root::Moved { mountinfo: false } => (true, "statfs"),
+    };
     let out = run_captured(mask, || {
         let r = try_pivot();
         let mut b = crate::out::Buf::<256>::new();
         let _ = write!(
             b,
-            "{{\"check\":\"pivot_root\",\"root_moved\":{moved},\"ok\":{}",
+            "{{\"check\":\"pivot_root\",\"root_moved\":{moved},\"initramfs_seen_by\":\"{seen}\",\"ok\":{}",
             r.is_ok()
         );
         if let Err(e) = r {

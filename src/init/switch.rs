@@ -9,6 +9,7 @@
 use crate::{Error, Result};
 use core::ffi::CStr;
 use core::mem::MaybeUninit;
+use linux_raw_sys::general::{RAMFS_MAGIC, TMPFS_MAGIC};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{self, AtFlags, FileType, Mode, OFlags};
 
@@ -17,12 +18,23 @@ pub const MAX_DEPTH: usize = 16;
 /// Where the new root is mounted while the tree is copied.
 const NEW_ROOT: &CStr = c"/.husk-root";
 
-/// Move `/` to a tmpfs when it is the initramfs (ramfs or tmpfs `/` seen by PID 1).
-/// Returns whether it moved. A copy error is returned before anything is deleted.
-pub fn leave_initramfs() -> Result<bool> {
-    if !on_initramfs()? {
-        return Ok(false);
-    }
+/// What [`leave_initramfs`] found and did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Root {
+    /// `/` is not the initramfs: left alone.
+    Kept,
+    /// Moved to a tmpfs; `mountinfo` tells whether /proc/self/mountinfo confirmed that `/`
+    /// was `rootfs` (false: it could not be read, and statfs alone decided).
+    Moved { mountinfo: bool },
+}
+
+/// Move `/` to a tmpfs when it is the initramfs. A copy error is returned before anything
+/// is deleted.
+pub fn leave_initramfs() -> Result<Root> {
+    let mountinfo = match on_initramfs()? {
+        None => return Ok(Root::Kept),
+        Some(m) => m,
+    };
     let root = open_dir(fs::CWD, c"/")?;
     let root_dev = fs::fstat(&root)
         .map_err(|e| Error::sys("fstat", e).path(b"/"))?
@@ -57,17 +69,42 @@ pub fn leave_initramfs() -> Result<bool> {
         .map_err(|e| Error::sys("mount MS_MOVE", e).path(b". to /"))?;
     rustix::process::chroot(c".").map_err(|e| Error::sys("chroot", e).path(b"."))?;
     rustix::process::chdir(c"/").map_err(|e| Error::sys("chdir", e).path(b"/"))?;
-    Ok(true)
+    Ok(Root::Moved { mountinfo })
 }
 
-/// statfs("/") is ramfs or tmpfs while we are PID 1: the kernel started us from the
-/// initramfs (a disk root is never one of those).
-fn on_initramfs() -> Result<bool> {
+/// Whether `/` is the initramfs: PID 1, statfs("/") is ramfs or tmpfs, and the root
+/// mount has no parent, i.e. /proc/self/mountinfo calls it `rootfs` (read through a
+/// temporary /proc mount). If /proc cannot be mounted the first two tests decide.
+/// None: not the initramfs; Some(whether mountinfo confirmed it).
+fn on_initramfs() -> Result<Option<bool>> {
     let s = fs::statfs(c"/").map_err(|e| Error::sys("statfs", e).path(b"/"))?;
     let magic = s.f_type as u32;
-    Ok(rustix::process::getpid().is_init()
-        && (magic == linux_raw_sys::general::RAMFS_MAGIC
-            || magic == linux_raw_sys::general::TMPFS_MAGIC))
+    if !rustix::process::getpid().is_init() || (magic != RAMFS_MAGIC && magic != TMPFS_MAGIC) {
+        return Ok(None);
+    }
+    Ok(match root_fstype_is_rootfs() {
+        Some(true) => Some(true),
+        Some(false) => None,
+        None => Some(false),
+    })
+}
+
+/// The fstype of the `/` line of mountinfo is `rootfs`; None if /proc is unavailable.
+fn root_fstype_is_rootfs() -> Option<bool> {
+    let _ = fs::mkdir(c"/proc", Mode::from_bits_truncate(0o555));
+    let flags = rustix::mount::MountFlags::NOSUID | rustix::mount::MountFlags::NODEV;
+    rustix::mount::mount(c"proc", c"/proc", c"proc", flags, None).ok()?;
+    let mut buf = [0u8; 4096];
+    let text = super::bundles::read_file(c"/proc/self/mountinfo", &mut buf).ok();
+    let found = text.and_then(|t| {
+        t.split(|&c| c == b'\n').find_map(|line| {
+            // id parent maj:min root mountpoint options [optional...] - fstype ...
+            let mut f = line.split(|&c| c == b' ');
+            (f.nth(4)? == b"/").then(|| f.skip_while(|x| *x != b"-").nth(1) == Some(b"rootfs"))
+        })
+    });
+    let _ = rustix::mount::unmount(c"/proc", rustix::mount::UnmountFlags::DETACH);
+    found
 }
 
 fn open_dir(at: BorrowedFd<'_>, p: &CStr) -> Result<OwnedFd> {
