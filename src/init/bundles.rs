@@ -404,8 +404,9 @@ fn exec_child(rootfs: &CPath, p: &Process<'_>) -> i32 {
             return fail("process.env", Errno::TOOBIG, v.as_bytes());
         }
     }
-    let Some(prog) = CPath::new(&[p.args[0].as_bytes()]) else {
-        return fail("execve", Errno::NAMETOOLONG, p.args[0].as_bytes());
+    let arg0 = p.args.first().map_or(&b""[..], |a| a.as_bytes());
+    let Some(prog) = CPath::new(&[arg0]) else {
+        return fail("execve", Errno::NAMETOOLONG, arg0);
     };
     let e = execve(prog.as_cstr(), &argv, &envp);
     fail("execve", e, prog.as_bytes())

@@ -13,6 +13,9 @@
 //! bundle or check, `HUSK-DONE pass=<n> fail=<n>` at the end, `HUSK-FATAL <error>` if a
 //! fatal step failed.
 
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod bundles;
 pub mod checks;
 pub mod cmdline;
