@@ -53,6 +53,8 @@ type Out = Buf<16384>;
 
 struct State {
     actions: Buf<2048>,
+    /// The last `alloc`, kept mapped until exit so that the report sees it charged.
+    held: Option<sys::mem::Region>,
     env: &'static [u8],
     reported: bool,
 }
@@ -60,6 +62,7 @@ struct State {
 fn main(args: sys::Args) -> i32 {
     let mut st = State {
         actions: Buf::new(),
+        held: None,
         env: b"",
         reported: false,
     };
@@ -91,7 +94,7 @@ fn main(args: sys::Args) -> i32 {
             b"alloc" => match arg(i).and_then(parse_int) {
                 Some(n) if n >= 0 => {
                     i += 1;
-                    let r = sys::anon::touch_anon_mib(n as usize);
+                    let r = alloc_mib(n as usize, &mut st.held);
                     action(&mut st, "alloc", n, r.map(|p| p as isize));
                 }
                 _ => return usage("alloc MIB"),
@@ -204,6 +207,24 @@ fn action(st: &mut State, what: &str, arg: isize, r: Result<isize, Errno>) {
     let _ = write!(b, "{{\"{what}\":{arg},");
     result(b, r);
     let _ = b.write_str("}");
+}
+
+/// Map `mib` MiB and write one byte in every 4 KiB page, so the memory is really charged
+/// (to the memory cgroup), not just reserved. Returns the number of pages touched.
+fn alloc_mib(mib: usize, held: &mut Option<sys::mem::Region>) -> Result<usize, Errno> {
+    let len = mib.checked_mul(1 << 20).ok_or(Errno::NOMEM)?;
+    if len == 0 {
+        return Ok(0);
+    }
+    let mut r = sys::mem::Region::new(len)?;
+    let mut pages = 0;
+    for b in r.iter_mut().step_by(4096) {
+        *b = 1;
+        pages += 1;
+    }
+    core::hint::black_box(&mut *r);
+    *held = Some(r);
+    Ok(pages)
 }
 
 fn fork_n(st: &mut State, n: usize) {

@@ -19,7 +19,6 @@ pub mod arch;
 #[path = "arch/x86_64.rs"]
 pub mod arch;
 
-pub mod anon;
 pub mod clone;
 pub mod exec;
 pub mod mem;
