@@ -10,7 +10,8 @@
 //! a warning or a failed result line, and the boot continues.
 //!
 //! Console protocol (read by qemu-tests/run): `HUSK-RESULT <name> exit=<code> <json>` per
-//! bundle or check, `HUSK-DONE pass=<n> fail=<n>` at the end, `HUSK-FATAL <error>` if a
+//! bundle or check, `HUSK-DONE pass=<n> fail=<n> kernel_ms=<n> init_ms=<n>` at the end
+//! (when PID 1 started, and how long it took until then), `HUSK-FATAL <error>` if a
 //! fatal step failed.
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
@@ -43,6 +44,7 @@ pub fn is_pid1_boot(args: &crate::sys::Args) -> bool {
 
 /// Run the machine: never returns (PID 1 must not exit; the last step powers off).
 pub fn boot(_args: crate::sys::Args) -> i32 {
+    let started = monotonic_ms();
     let mask = fatal_on_err(block_signals());
     // Pin no mount: everything below works on absolute paths.
     let _ = rustix::process::chdir(c"/");
@@ -63,12 +65,20 @@ pub fn boot(_args: crate::sys::Args) -> i32 {
     bundles::run_all(opts.bundles.as_bytes(), mask, &mut tally);
     crate::outln!(
         crate::sys::stdout(),
-        "HUSK-DONE pass={} fail={}",
+        "HUSK-DONE pass={} fail={} kernel_ms={} init_ms={}",
         tally.pass,
-        tally.fail
+        tally.fail,
+        started,
+        monotonic_ms().saturating_sub(started)
     );
     power::reap_all();
     power::off()
+}
+
+/// CLOCK_MONOTONIC in milliseconds: time since the kernel started, near enough.
+fn monotonic_ms() -> u64 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    (t.tv_sec as u64) * 1000 + (t.tv_nsec as u64) / 1_000_000
 }
 
 /// Block every signal but the fault signals (catatonit: "before anything else"); the old
