@@ -25,6 +25,8 @@ pub enum Kind {
     State,
     /// Not implemented yet in this version.
     Unsupported,
+    /// Malformed JSON: `ctx` is the JSON path reached, `nums[0]` the byte offset.
+    Json,
 }
 
 /// A bounded copy of a path or value, marked when cut.
@@ -164,6 +166,13 @@ impl Error {
         e
     }
 
+    /// Malformed JSON at byte `offset`: `process.env[2]: invalid escape at byte 310`.
+    pub const fn json(path: &'static str, msg: &'static str, offset: usize) -> Error {
+        let mut e = Error::base(Kind::Json, path, msg);
+        e.nums = [sat32(offset as u64), 0];
+        e
+    }
+
     /// Bad command-line usage (exit status 2).
     pub const fn usage(msg: &'static str) -> Error {
         Error::base(Kind::Usage, "", msg)
@@ -188,6 +197,12 @@ impl Error {
     /// Alias of [`Error::path`] for values.
     pub fn value(self, v: &[u8]) -> Error {
         self.path(v)
+    }
+
+    /// Attach the errno that explains the problem.
+    pub fn with_errno(mut self, e: Errno) -> Error {
+        self.errno = Some(e);
+        self
     }
 
     /// Fill the next `[]` of the JSON path with `i` (outermost first).
@@ -252,6 +267,13 @@ impl fmt::Display for Error {
                     write!(f, " ({})", self.arg)?;
                 }
                 Ok(())
+            }
+            Kind::Json => {
+                if !self.ctx.is_empty() {
+                    self.write_ctx(f)?;
+                    f.write_str(": ")?;
+                }
+                write!(f, "{} at byte {}", self.msg, self.nums[0])
             }
             Kind::Spec | Kind::Usage | Kind::State | Kind::Unsupported => {
                 if !self.ctx.is_empty() {

@@ -435,3 +435,130 @@ fn spec_writes_runcs_default_config() {
         assert!(text(&o.stderr).contains("config.json exists"));
     }
 }
+
+fn bundle_with(name: &str, config: &str, with_sh: bool) -> PathBuf {
+    let dir = tmpdir(name);
+    std::fs::create_dir_all(dir.join("rootfs/bin")).unwrap();
+    if with_sh {
+        std::fs::write(dir.join("rootfs/bin/sh"), b"").unwrap();
+    }
+    std::fs::write(dir.join("config.json"), config).unwrap();
+    dir
+}
+
+#[test]
+fn validate_accepts_spec_output_and_prints_what_it_parsed() {
+    let dir = bundle_with("validate-ok", "", true);
+    std::fs::remove_file(dir.join("config.json")).unwrap();
+    assert!(husk(&["spec", "--bundle", dir.to_str().unwrap()])
+        .status
+        .success());
+    let o = husk(&["validate", "--bundle", dir.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("config.json: valid"), "{out}");
+    assert!(out.contains("root       rootfs (read-only)"), "{out}");
+    assert!(out.contains("process    sh"), "{out}");
+    assert!(
+        out.contains("namespaces pid network ipc uts mount"),
+        "{out}"
+    );
+}
+
+#[test]
+fn validate_prints_every_problem() {
+    let cfg = r#"{"ociVersion":"1.3.0","root":{"path":"rootfs"},
+        "process":{"cwd":"relative","args":["nothere"],"env":["NOEQUALS"],
+            "capabilities":{"bounding":["CAP_FLY"]},
+            "rlimits":[{"type":"RLIMIT_NOFILE","hard":1,"soft":1},{"type":"RLIMIT_NOFILE","hard":1,"soft":1}]},
+        "hostname":"h",
+        "linux":{"namespaces":[{"type":"pid"},{"type":"pid"},{"type":"warp"}],
+            "uidMappings":[{"containerID":0,"hostID":1000,"size":1}]}}"#;
+    let dir = bundle_with("validate-bad", cfg, false);
+    let o = husk(&["validate", "--bundle", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = text(&o.stderr);
+    for want in [
+        "process.cwd: must be an absolute path",
+        "process.env[0]",
+        "process.capabilities.bounding[0]",
+        "process.rlimits[1]",
+        "linux.namespaces[1]",
+        "linux.namespaces[2]",
+        "linux.uidMappings",
+        "hostname",
+        "process.args[0]: executable file not found in $PATH of the rootfs \"nothere\"",
+    ] {
+        assert!(e.contains(want), "missing {want:?} in:\n{e}");
+    }
+    let problems = e
+        .lines()
+        .filter(|l| l.starts_with("husk: ") && !l.contains("validate:"))
+        .count();
+    assert!(
+        e.trim_end()
+            .ends_with(&format!("husk: validate: {problems} problems found")),
+        "{e}"
+    );
+    assert!(problems >= 9, "{e}");
+}
+
+#[test]
+fn validate_names_json_and_capacity_errors() {
+    let dir = bundle_with(
+        "validate-json",
+        r#"{"ociVersion":"1.3.0","process":{"args":["a"],"cwd":"/","env":["A=\q"]}}"#,
+        true,
+    );
+    let o = husk(&["validate", "--bundle", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = text(&o.stderr);
+    assert!(
+        e.starts_with("husk: process.env[0]: ") && e.contains(" at byte "),
+        "{e}"
+    );
+
+    let env: Vec<String> = (0..5000).map(|i| format!("\"K{i}=v\"")).collect();
+    let cfg = format!(
+        r#"{{"ociVersion":"1.3.0","process":{{"args":["a"],"cwd":"/","env":[{}]}}}}"#,
+        env.join(",")
+    );
+    let dir = bundle_with("validate-cap", &cfg, true);
+    let o = husk(&["validate", "--bundle", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stderr).contains("process.env: 5000 entries, limit 4096"),
+        "{}",
+        text(&o.stderr)
+    );
+
+    let o = husk(&["validate", "--bundle", "/nonexistent"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stderr)
+            .contains("open /nonexistent/config.json: ENOENT (no such file or directory)"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn validate_rejects_oversized_config() {
+    let big = format!(
+        "{{\"ociVersion\":\"1.3.0\",\"x\":\"{}\"}}",
+        "a".repeat(2 << 20)
+    );
+    let dir = bundle_with("validate-big", &big, true);
+    let o = husk(&["validate", "--bundle", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stderr).contains("config.json: "),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(
+        text(&o.stderr).contains("bytes, limit 1048576"),
+        "{}",
+        text(&o.stderr)
+    );
+}

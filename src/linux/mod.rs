@@ -1,1 +1,5 @@
 //! Per-spec-section Linux setup (namespaces, mounts, caps, ...), and the name tables the spec validator shares with it.
+
+pub mod caps;
+pub mod namespaces;
+pub mod rlimits;
