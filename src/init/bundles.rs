@@ -1,11 +1,14 @@
 //! Run every bundle under the bundles directory, in name order, and print one result line
 //! per bundle. No namespaces yet: plain fork + chroot(rootfs) + chdir(cwd) + execve.
+//! config.json goes through the full parser and validation (`spec::load`) before the fork.
 //!
 //! Runs in PID 1 after the mounts. Failures here are never fatal: a bundle that cannot run
 //! is a failed result line and the boot goes on to the next.
 
 use super::Tally;
+use crate::cpath::CPath;
 use crate::out::{json_escape, Buf};
+use crate::spec::{self, Spec, Str};
 use crate::sys::clone::{fork, Forked};
 use crate::sys::exec::{execve, CStrVec};
 use crate::sys::process::SigMask;
@@ -15,35 +18,12 @@ use core::ffi::CStr;
 use core::fmt::Write;
 use rustix::fs::{Mode, OFlags};
 
-/// config.json larger than this is refused.
-pub const CONFIG_MAX: usize = 64 * 1024;
 /// Bundles considered per boot; more are reported as one failure.
 pub const BUNDLES_MAX: usize = 32;
 /// A bundle name (directory entry) longer than this is skipped with a failure.
 pub const NAME_MAX: usize = 64;
 /// Bytes of a process's stdout kept for its result line.
 pub const OUTPUT_MAX: usize = 20 * 1024;
-
-/// A path with its NUL, built from parts.
-pub struct CPath(Buf<512>);
-
-impl CPath {
-    pub fn new(parts: &[&[u8]]) -> Option<CPath> {
-        let mut b = Buf::<512>::new();
-        for p in parts {
-            if p.contains(&0) || !b.push_bytes(p) {
-                return None;
-            }
-        }
-        b.push_bytes(b"\0").then_some(CPath(b))
-    }
-    pub fn as_cstr(&self) -> &CStr {
-        CStr::from_bytes_with_nul(self.0.as_bytes()).unwrap_or(c"")
-    }
-    pub fn as_bytes(&self) -> &[u8] {
-        self.as_cstr().to_bytes()
-    }
-}
 
 /// Read a whole file into `buf`; EFBIG if it does not fit.
 pub fn read_file<'b>(path: &CStr, buf: &'b mut [u8]) -> core::result::Result<&'b [u8], Errno> {
@@ -66,58 +46,13 @@ pub fn read_file<'b>(path: &CStr, buf: &'b mut [u8]) -> core::result::Result<&'b
     }
 }
 
-/// The part of config.json husk uses before the real parser is merged.
-#[derive(serde::Deserialize)]
-struct Config<'a> {
-    #[serde(borrow)]
-    process: Process<'a>,
-    #[serde(borrow, default)]
-    root: Option<Root<'a>>,
-}
-
-#[derive(serde::Deserialize)]
-struct Process<'a> {
-    #[serde(borrow)]
-    args: heapless::Vec<&'a str, 64>,
-    #[serde(borrow, default)]
-    env: heapless::Vec<&'a str, 128>,
-    #[serde(default)]
-    cwd: Option<&'a str>,
-}
-
-#[derive(serde::Deserialize)]
-struct Root<'a> {
-    path: &'a str,
-}
-
-/// TEMPORARY minimal check: config.json parses, has process.args (non-empty), and no
-/// string husk uses holds an escape (serde-json-core lends strings raw).
-/// TODO(spec): replace the body with `crate::spec::load(buf).map(drop)` after the merge of
-/// the spec branch, and `parse` below with the `Spec` it returns.
-pub fn validate_bundle(buf: &mut [u8]) -> Result<()> {
-    parse(buf).map(drop)
-}
-
-fn parse(buf: &[u8]) -> Result<Config<'_>> {
-    let (c, _) = serde_json_core::from_slice::<Config<'_>>(buf)
-        .map_err(|_| Error::spec("config.json", "invalid JSON or missing process.args"))?;
-    if c.process.args.is_empty() {
-        return Err(Error::spec("process.args", "must not be empty"));
+/// Parse and validate config.json with the full runtime-spec parser.
+pub fn validate_bundle(buf: &mut [u8]) -> Result<Spec<'_>> {
+    let spec = spec::load(buf)?;
+    if spec.process.is_none() {
+        return Err(Error::spec("process", "required to run the bundle"));
     }
-    let strings = c
-        .process
-        .args
-        .iter()
-        .chain(c.process.env.iter())
-        .chain(c.process.cwd.iter());
-    for s in strings.chain(c.root.as_ref().map(|r| &r.path)) {
-        if s.contains('\\') {
-            return Err(
-                Error::spec("process", "JSON escapes are not supported yet").value(s.as_bytes())
-            );
-        }
-    }
-    Ok(c)
+    Ok(spec)
 }
 
 /// What a captured child did.
@@ -311,7 +246,7 @@ fn list(dir: &CStr) -> core::result::Result<Names, Errno> {
 
 /// Run each bundle of `dir` in name order. A missing directory means no bundles.
 pub fn run_all(dir: &[u8], mask: SigMask, tally: &mut Tally) {
-    let Some(d) = CPath::new(&[dir]) else {
+    let Ok(d) = CPath::from(dir, "husk.bundles") else {
         tally.fail += 1;
         return;
     };
@@ -344,25 +279,7 @@ pub fn run_all(dir: &[u8], mask: SigMask, tally: &mut Tally) {
 }
 
 fn run_bundle(dir: &[u8], name: &[u8], mask: SigMask, tally: &mut Tally) {
-    let mut buf = [0u8; CONFIG_MAX];
-    let result = (|| -> Result<Outcome> {
-        let cfg_path = CPath::new(&[dir, b"/", name, b"/config.json"])
-            .ok_or(Error::spec("bundle", "path too long"))?;
-        let n = read_file(cfg_path.as_cstr(), &mut buf)
-            .map_err(|e| Error::sys("read", e).path(cfg_path.as_bytes()))?
-            .len();
-        validate_bundle(&mut buf[..n])?;
-        let cfg = parse(&buf[..n])?;
-        let root = cfg.root.as_ref().map_or("rootfs", |r| r.path);
-        let rootfs = if root.starts_with('/') {
-            CPath::new(&[root.as_bytes()])
-        } else {
-            CPath::new(&[dir, b"/", name, b"/", root.as_bytes()])
-        }
-        .ok_or(Error::spec("root.path", "path too long"))?;
-        Ok(run_captured(mask, || exec_child(&rootfs, &cfg.process)))
-    })();
-    let o = match result {
+    let o = match prepare_and_run(dir, name, mask) {
         Ok(o) => o,
         Err(e) => Outcome {
             code: -1,
@@ -373,9 +290,74 @@ fn run_bundle(dir: &[u8], name: &[u8], mask: SigMask, tally: &mut Tally) {
     report(name, &o, false, tally);
 }
 
+/// Read and validate `dir/name/config.json`, then run its process (all checks before the
+/// fork, so a bad bundle costs no process).
+fn prepare_and_run(dir: &[u8], name: &[u8], mask: SigMask) -> Result<Outcome> {
+    let mut bundle = CPath::from(dir, "bundle")?;
+    bundle.join(name, "bundle")?;
+    let mut cfg_path = CPath::from(bundle.as_bytes(), "bundle")?;
+    cfg_path.join(b"config.json", "bundle")?;
+    let mut region = crate::sys::mem::Region::new(spec::CONFIG_MAX_BYTES + 1)
+        .map_err(|e| Error::sys("mmap", e))?;
+    let buf = crate::state::read_file(cfg_path.as_cstr(), &mut region, "config.json")?;
+    let spec = validate_bundle(buf)?;
+    let Some(process) = spec.process.as_ref() else {
+        return Err(Error::spec("process", "required to run the bundle"));
+    };
+    let mut rootfs = CPath::new();
+    let mut root = [0u8; 1024];
+    let root = match &spec.root {
+        Some(r) => r.path.decode_into(&mut root)?,
+        None => "rootfs",
+    };
+    if !root.starts_with('/') {
+        rootfs.join(bundle.as_bytes(), "root.path")?;
+    }
+    rootfs.join(root.as_bytes(), "root.path")?;
+    let mut cwd = CPath::new();
+    let mut cwd_buf = [0u8; 1024];
+    cwd.join(
+        process.cwd.decode_into(&mut cwd_buf)?.as_bytes(),
+        "process.cwd",
+    )?;
+    let mut argv: CStrVec<64, 8192> = CStrVec::new();
+    let mut envp: CStrVec<128, 16384> = CStrVec::new();
+    fill(&mut argv, process.args.iter(), "process.args")?;
+    fill(&mut envp, process.env.iter(), "process.env")?;
+    Ok(run_captured(mask, || {
+        exec_child(&rootfs, &cwd, &argv, &envp)
+    }))
+}
+
+/// Decode each string of a lazy list into `v`.
+fn fill<'a, const N: usize, const B: usize>(
+    v: &mut CStrVec<N, B>,
+    items: impl Iterator<Item = Result<Str<'a>>>,
+    what: &'static str,
+) -> Result<()> {
+    for (i, s) in items.enumerate() {
+        let s = s?;
+        let mut ok = Ok(());
+        v.push_with(s.decoded_len(), |dst| {
+            ok = s.decode_into(dst).map(drop);
+        })
+        .map_err(|_| Error::capacity(what, (i + 1) as u64, N as u64, "entries or bytes"))?;
+        ok?;
+        if v.get(i).is_some_and(|e| e.contains(&0)) {
+            return Err(Error::spec(what, "string contains a NUL byte").value(s.raw().as_bytes()));
+        }
+    }
+    Ok(())
+}
+
 /// In the child: chroot into the rootfs, chdir to cwd, execve. On failure print a
 /// `{"husk_error":...}` line (the result line's JSON) and exit 127 (126 for EACCES).
-fn exec_child(rootfs: &CPath, p: &Process<'_>) -> i32 {
+fn exec_child<const N: usize, const B: usize, const M: usize, const C: usize>(
+    rootfs: &CPath,
+    cwd: &CPath,
+    argv: &CStrVec<N, B>,
+    envp: &CStrVec<M, C>,
+) -> i32 {
     let fail = |what: &'static str, e: Errno, arg: &[u8]| -> i32 {
         let e = Error::sys(what, e).path(arg);
         crate::outln!(crate::sys::stdout(), "{{\"husk_error\":\"{}\"}}", Esc(e));
@@ -388,27 +370,14 @@ fn exec_child(rootfs: &CPath, p: &Process<'_>) -> i32 {
     if let Err(e) = rustix::process::chroot(rootfs.as_cstr()) {
         return fail("chroot", e, rootfs.as_bytes());
     }
-    let cwd = p.cwd.unwrap_or("/");
-    if let Err(e) = rustix::process::chdir(cwd) {
+    if let Err(e) = rustix::process::chdir(cwd.as_cstr()) {
         return fail("chdir", e, cwd.as_bytes());
     }
-    let mut argv: CStrVec<64, 8192> = CStrVec::new();
-    let mut envp: CStrVec<128, 16384> = CStrVec::new();
-    for a in &p.args {
-        if argv.push(a.as_bytes()).is_err() {
-            return fail("process.args", Errno::TOOBIG, a.as_bytes());
-        }
-    }
-    for v in &p.env {
-        if envp.push(v.as_bytes()).is_err() {
-            return fail("process.env", Errno::TOOBIG, v.as_bytes());
-        }
-    }
-    let arg0 = p.args.first().map_or(&b""[..], |a| a.as_bytes());
-    let Some(prog) = CPath::new(&[arg0]) else {
+    let arg0 = argv.get(0).unwrap_or(b"");
+    let Ok(prog) = CPath::from(arg0, "process.args[0]") else {
         return fail("execve", Errno::NAMETOOLONG, arg0);
     };
-    let e = execve(prog.as_cstr(), &argv, &envp);
+    let e = execve(prog.as_cstr(), argv, envp);
     fail("execve", e, prog.as_bytes())
 }
 
@@ -428,15 +397,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn minimal_config() {
+    fn bundle_needs_a_valid_config_with_process() {
         let mut c = *br#"{"ociVersion":"1.0.2","process":{"args":["/p","exit","3"],"env":["A=b"],"cwd":"/w"},"root":{"path":"rootfs"}}"#;
-        assert!(validate_bundle(&mut c).is_ok());
-        let cfg = parse(&c).unwrap();
-        assert_eq!(cfg.process.args.len(), 3);
-        assert_eq!(cfg.process.cwd, Some("/w"));
-        let mut bad = *br#"{"process":{"args":[]}}"#;
+        let spec = validate_bundle(&mut c).unwrap();
+        assert_eq!(spec.process.unwrap().args.len(), 3);
+        let mut bad =
+            *br#"{"ociVersion":"1.0.2","process":{"args":[],"cwd":"/"},"root":{"path":"r"}}"#;
         assert!(validate_bundle(&mut bad).is_err());
-        let mut bad = *br#"{"root":{"path":"x"}}"#;
+        let mut bad = *br#"{"ociVersion":"1.0.2","root":{"path":"x"}}"#;
         assert!(validate_bundle(&mut bad).is_err());
     }
 
