@@ -94,25 +94,66 @@ fn callers_argv_forms_parse() {
     let root = tmpdir("argv");
     let r = root.to_str().unwrap();
     let cases: &[&[&str]] = &[
-        &["--root", r, "--log", "/dev/null", "--log-format", "json", "create", "--bundle", "/nonexistent", "--pid-file", "/tmp/init.pid", "id1"],
-        &["--root", r, "--log-format=json", "create", "--bundle=/nonexistent", "--pid-file=/p", "--no-pivot", "--no-new-keyring", "--preserve-fds", "2", "id1"],
+        &[
+            "--root",
+            r,
+            "--log",
+            "/dev/null",
+            "--log-format",
+            "json",
+            "create",
+            "--bundle",
+            "/nonexistent",
+            "--pid-file",
+            "/tmp/init.pid",
+            "id1",
+        ],
+        &[
+            "--root",
+            r,
+            "--log-format=json",
+            "create",
+            "--bundle=/nonexistent",
+            "--pid-file=/p",
+            "--no-pivot",
+            "--no-new-keyring",
+            "--preserve-fds",
+            "2",
+            "id1",
+        ],
         &["--root", r, "create", "id1", "--bundle", "/nonexistent"],
         &["--root", r, "start", "id1"],
         &["--root", r, "kill", "--all", "id1", "KILL"],
         &["--root", r, "kill", "-a", "id1", "9"],
         &["--root", r, "ps", "--format", "json", "id1"],
         &["--root", r, "run", "-d", "--bundle", "/nonexistent", "id1"],
-        &["--root", r, "--systemd-cgroup", "--cgroup-manager", "cgroupfs", "start", "id1"],
+        &[
+            "--root",
+            r,
+            "--systemd-cgroup",
+            "--cgroup-manager",
+            "cgroupfs",
+            "start",
+            "id1",
+        ],
     ];
     for c in cases {
         let o = husk(c);
         assert_eq!(o.status.code(), Some(1), "{c:?}: {}", text(&o.stderr));
         let e = text(&o.stderr);
-        assert!(e.contains("container does not exist") || e.contains("/nonexistent/config.json: ENOENT"), "{c:?}: {e}");
+        assert!(
+            e.contains("container does not exist")
+                || e.contains("/nonexistent/config.json: ENOENT"),
+            "{c:?}: {e}"
+        );
     }
     // delete --force of an id that does not exist succeeds (callers' cleanup paths).
     let o = husk(&["--root", r, "delete", "--force", "id1"]);
-    assert!(o.status.success() && o.stderr.is_empty(), "{}", text(&o.stderr));
+    assert!(
+        o.status.success() && o.stderr.is_empty(),
+        "{}",
+        text(&o.stderr)
+    );
     let o = husk(&["--root", r, "delete", "id1"]);
     assert_eq!(text(&o.stderr), "husk: container does not exist\n");
 }
@@ -120,7 +161,15 @@ fn callers_argv_forms_parse() {
 #[test]
 fn later_commands_fail_clearly_and_accept_runc_flags() {
     let cases: &[&[&str]] = &[
-        &["exec", "--process", "/tmp/p.json", "--detach", "--pid-file", "/x.pid", "id1"],
+        &[
+            "exec",
+            "--process",
+            "/tmp/p.json",
+            "--detach",
+            "--pid-file",
+            "/x.pid",
+            "id1",
+        ],
         &["exec", "-t", "id1", "sh", "-c", "echo --not-a-flag"],
         &["pause", "id1"],
         &["resume", "id1"],
@@ -131,7 +180,11 @@ fn later_commands_fail_clearly_and_accept_runc_flags() {
     for c in cases {
         let o = husk(c);
         assert_eq!(o.status.code(), Some(1), "{c:?}: {}", text(&o.stderr));
-        assert!(text(&o.stderr).contains("not implemented yet"), "{c:?}: {}", text(&o.stderr));
+        assert!(
+            text(&o.stderr).contains("not implemented yet"),
+            "{c:?}: {}",
+            text(&o.stderr)
+        );
     }
     let o = husk(&["checkpoint", "--image-path", "/x", "id1"]);
     assert_eq!(o.status.code(), Some(1));

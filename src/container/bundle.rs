@@ -64,7 +64,7 @@ pub fn absolute(dir: &[u8]) -> Result<CPath> {
     let mut out = CPath::new();
     if !dir.starts_with(b"/") {
         let mut cwd = [0u8; crate::cpath::PATH_MAX];
-        let c = crate::sys::proc::getcwd(&mut cwd).map_err(|e| Error::sys("getcwd", e))?;
+        let c = crate::sys::process::getcwd(&mut cwd).map_err(|e| Error::sys("getcwd", e))?;
         out.join(c, "--bundle")?;
     } else {
         out.join(b"/", "--bundle")?;

@@ -66,7 +66,8 @@ pub fn main(plan: &ChildPlan<'_>) -> ! {
 fn build(plan: &ChildPlan<'_>) -> Result<()> {
     // Signals the runtime blocked (run forwards them) must not stay blocked for the user's
     // program: execve keeps the mask.
-    crate::sys::proc::set_sigmask(0).map_err(|e| Error::sys("sigprocmask", e))?;
+    crate::sys::process::set_sigmask(crate::sys::process::SigMask(0))
+        .map_err(|e| Error::sys("sigprocmask", e))?;
     // Non-dumpable until execve: a process in the container cannot ptrace us or open our
     // /proc files while we still hold host resources (CVE-2016-9962).
     rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
@@ -77,7 +78,7 @@ fn build(plan: &ChildPlan<'_>) -> Result<()> {
     for (_, fd) in plan.joins {
         let _ = keep.push(fd.as_raw_fd());
     }
-    crate::sys::proc::close_all_except(3 + plan.preserve_fds as i32, &keep);
+    crate::sys::process::close_all_except(3 + plan.preserve_fds as i32, &keep);
     crate::log::forget_fd();
 
     expect(plan.sync, Tag::Go)?;
@@ -99,7 +100,7 @@ fn build(plan: &ChildPlan<'_>) -> Result<()> {
             .map_err(|e| Error::sys("setdomainname", e).value(name.as_bytes()))?;
     }
     if plan.new_netns {
-        crate::sys::proc::loopback_up().map_err(|e| Error::sys("bring up lo", e))?;
+        crate::sys::process::loopback_up().map_err(|e| Error::sys("bring up lo", e))?;
     }
     if let Some(h) = &spec.hooks {
         if !h.prestart.is_empty() || !h.create_runtime.is_empty() {

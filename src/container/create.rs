@@ -261,10 +261,10 @@ fn handshake(
 pub fn kill_and_reap(c: &Created) {
     match &c.pidfd {
         Some(fd) => {
-            let _ = crate::sys::proc::pidfd_send_signal(fd, 9);
+            let _ = crate::sys::process::pidfd_send_signal(fd, 9);
         }
         None => {
-            let _ = crate::sys::proc::kill(c.pid.as_raw_nonzero().get(), 9);
+            let _ = crate::sys::process::kill(c.pid.as_raw_nonzero().get(), 9);
         }
     }
     let _ = rustix::process::waitpid(Some(c.pid), rustix::process::WaitOptions::empty());

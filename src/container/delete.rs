@@ -62,7 +62,7 @@ fn kill_and_wait(pid: i32) -> Result<()> {
     };
     match rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()) {
         Ok(fd) => {
-            let _ = crate::sys::proc::pidfd_send_signal(&fd, 9);
+            let _ = crate::sys::process::pidfd_send_signal(&fd, 9);
             let ts = rustix::time::Timespec {
                 tv_sec: KILL_WAIT_MS / 1000,
                 tv_nsec: 0,
@@ -75,7 +75,7 @@ fn kill_and_wait(pid: i32) -> Result<()> {
         }
         Err(rustix::io::Errno::SRCH) => Ok(()),
         Err(_) => {
-            let _ = crate::sys::proc::kill(pid, 9);
+            let _ = crate::sys::process::kill(pid, 9);
             for _ in 0..KILL_WAIT_MS / 10 {
                 if crate::state::process_start(pid).is_none() {
                     return Ok(());

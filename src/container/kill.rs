@@ -116,8 +116,8 @@ pub fn kill(root: &[u8], id: &str, sig: i32, all: bool) -> Result<()> {
 pub fn signal(pid: i32, sig: i32) -> Result<()> {
     let p = rustix::process::Pid::from_raw(pid).ok_or(Error::state("container not running"))?;
     let r = match rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()) {
-        Ok(fd) => crate::sys::proc::pidfd_send_signal(&fd, sig),
-        Err(rustix::io::Errno::NOSYS) => crate::sys::proc::kill(pid, sig),
+        Ok(fd) => crate::sys::process::pidfd_send_signal(&fd, sig),
+        Err(rustix::io::Errno::NOSYS) => crate::sys::process::kill(pid, sig),
         Err(e) => Err(e),
     };
     r.map_err(|e| match e {

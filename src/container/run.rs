@@ -5,7 +5,7 @@
 
 use super::create::{create, CreateOpts};
 use crate::error::{Error, Result};
-use crate::sys::proc::{read_signal, set_sigmask, sig_bit, signalfd, SigSet};
+use crate::sys::process::{read_signal, sig_bit, signalfd, swap_sigmask, SigMask};
 use rustix::event::{poll, PollFd, PollFlags};
 use rustix::process::{waitpid, WaitOptions};
 
@@ -13,14 +13,14 @@ use rustix::process::{waitpid, WaitOptions};
 /// caught anyway.
 const NOT_FORWARDED: &[i32] = &[4, 5, 7, 8, 9, 11, 19, 31];
 
-fn forwarded_set() -> SigSet {
-    let mut set: SigSet = 0;
+fn forwarded_set() -> SigMask {
+    let mut set = 0u64;
     for s in 1..=64 {
         if !NOT_FORWARDED.contains(&s) && !(32..34).contains(&s) {
             set |= sig_bit(s);
         }
     }
-    set
+    SigMask(set)
 }
 
 pub fn run(root: &[u8], id: &str, o: &CreateOpts<'_>, detach: bool, keep: bool) -> Result<i32> {
@@ -29,11 +29,11 @@ pub fn run(root: &[u8], id: &str, o: &CreateOpts<'_>, detach: bool, keep: bool) 
     let old = if detach {
         None
     } else {
-        Some(set_sigmask(forwarded_set()).map_err(|e| Error::sys("sigprocmask", e))?)
+        Some(swap_sigmask(forwarded_set()).map_err(|e| Error::sys("sigprocmask", e))?)
     };
     let result = run_inner(root, id, o, detach, keep);
     if let Some(old) = old {
-        let _ = set_sigmask(old);
+        let _ = swap_sigmask(old);
     }
     result
 }

@@ -22,7 +22,8 @@ pub mod arch;
 pub mod clone;
 pub mod exec;
 pub mod mem;
-pub mod proc;
+pub mod process;
+pub mod raw;
 
 use core::ffi::CStr;
 

@@ -1,0 +1,152 @@
+//! The machine's pseudo filesystems, cgroup2 with every controller delegated from the
+//! root, the console as stdio, and the hostname. Runs in PID 1 after [`super::switch`].
+
+use crate::{Error, Result};
+use core::ffi::CStr;
+use rustix::fs::Mode;
+use rustix::mount::{mount, MountFlags as F};
+
+struct Mnt {
+    fstype: &'static CStr,
+    target: &'static CStr,
+    flags: F,
+    data: Option<&'static CStr>,
+}
+
+const fn m(
+    fstype: &'static CStr,
+    target: &'static CStr,
+    flags: F,
+    data: Option<&'static CStr>,
+) -> Mnt {
+    Mnt {
+        fstype,
+        target,
+        flags,
+        data,
+    }
+}
+
+/// In order: each target's parent is mounted first.
+const MOUNTS: [Mnt; 8] = [
+    m(
+        c"proc",
+        c"/proc",
+        F::NOSUID.union(F::NODEV).union(F::NOEXEC),
+        None,
+    ),
+    m(
+        c"sysfs",
+        c"/sys",
+        F::NOSUID.union(F::NODEV).union(F::NOEXEC),
+        None,
+    ),
+    m(c"devtmpfs", c"/dev", F::NOSUID, Some(c"mode=0755")),
+    m(
+        c"devpts",
+        c"/dev/pts",
+        F::NOSUID.union(F::NOEXEC),
+        Some(c"mode=0620,ptmxmode=0666"),
+    ),
+    m(
+        c"tmpfs",
+        c"/dev/shm",
+        F::NOSUID.union(F::NODEV),
+        Some(c"mode=1777"),
+    ),
+    m(
+        c"tmpfs",
+        c"/run",
+        F::NOSUID.union(F::NODEV),
+        Some(c"mode=0755"),
+    ),
+    m(
+        c"tmpfs",
+        c"/tmp",
+        F::NOSUID.union(F::NODEV),
+        Some(c"mode=1777"),
+    ),
+    m(
+        c"cgroup2",
+        c"/sys/fs/cgroup",
+        F::NOSUID.union(F::NODEV).union(F::NOEXEC),
+        None,
+    ),
+];
+
+/// mount(2) each of [`MOUNTS`], creating the directory first when missing.
+pub fn mount_all() -> Result<()> {
+    for x in &MOUNTS {
+        match rustix::fs::mkdir(x.target, Mode::from_bits_truncate(0o755)) {
+            Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+            Err(e) => return Err(Error::sys("mkdir", e).path(x.target.to_bytes())),
+        }
+        mount(x.fstype, x.target, x.fstype, x.flags, x.data)
+            .map_err(|e| Error::sys("mount", e).path(x.target.to_bytes()))?;
+    }
+    Ok(())
+}
+
+/// If the kernel found no /dev/console in the initramfs, fds 0-2 are closed: open the
+/// console from the fresh devtmpfs and make it stdin, stdout and stderr.
+pub fn ensure_console() {
+    use rustix::fs::{open, OFlags};
+    if rustix::io::fcntl_getfd(crate::sys::stdout()).is_ok() {
+        return;
+    }
+    if let Ok(fd) = open(
+        c"/dev/console",
+        OFlags::RDWR | OFlags::NOCTTY,
+        Mode::empty(),
+    ) {
+        let _ = rustix::stdio::dup2_stdin(&fd);
+        let _ = rustix::stdio::dup2_stdout(&fd);
+        let _ = rustix::stdio::dup2_stderr(&fd);
+    }
+}
+
+/// Write `+name` to the root's cgroup.subtree_control for every controller listed in
+/// cgroup.controllers, one at a time so one refusal does not hide the others.
+pub fn enable_controllers() {
+    let mut buf = [0u8; 512];
+    let list = match super::bundles::read_file(c"/sys/fs/cgroup/cgroup.controllers", &mut buf) {
+        Ok(l) => l,
+        Err(e) => {
+            crate::warn!("init: cgroup.controllers: {}", e);
+            return;
+        }
+    };
+    let fd = match rustix::fs::open(
+        c"/sys/fs/cgroup/cgroup.subtree_control",
+        rustix::fs::OFlags::WRONLY | rustix::fs::OFlags::CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(f) => f,
+        Err(e) => {
+            crate::warn!("init: cgroup.subtree_control: {}", Error::sys("open", e));
+            return;
+        }
+    };
+    for c in list
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|c| !c.is_empty())
+    {
+        let mut w = crate::out::Buf::<64>::new();
+        w.push_bytes(b"+");
+        w.push_bytes(c);
+        if let Err(e) = rustix::io::write(&fd, w.as_bytes()) {
+            crate::warn!(
+                "init: enable controller {}: {}",
+                crate::error::Text::new(c),
+                Error::sys("write", e)
+            );
+        }
+    }
+}
+
+/// sethostname(2) `husk`.
+pub fn set_hostname() {
+    if let Err(e) = rustix::system::sethostname(b"husk") {
+        crate::warn!("init: {}", Error::sys("sethostname", e));
+    }
+}

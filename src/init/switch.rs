@@ -1,0 +1,282 @@
+//! Leave the initramfs "as switch_root does", so that containers can pivot_root later.
+//!
+//! The initramfs root (rootfs) can never be unmounted or pivoted away from: runc fails
+//! there with `pivot_root .: invalid argument`. So, when PID 1 starts on it, the tree is
+//! copied into a fresh tmpfs, the originals are deleted (freeing their memory), the tmpfs
+//! is moved onto `/` with MS_MOVE, and the process chroots into it. Runs first in PID 1,
+//! before any other mount, so the tree holds only the initramfs files.
+
+use crate::{Error, Result};
+use core::ffi::CStr;
+use core::mem::MaybeUninit;
+use linux_raw_sys::general::{RAMFS_MAGIC, TMPFS_MAGIC};
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::fs::{self, AtFlags, FileType, Mode, OFlags};
+
+/// Directory levels copied; a deeper initramfs is an error (nothing is deleted then).
+pub const MAX_DEPTH: usize = 16;
+/// Where the new root is mounted while the tree is copied.
+const NEW_ROOT: &CStr = c"/.husk-root";
+
+/// What [`leave_initramfs`] found and did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Root {
+    /// `/` is not the initramfs: left alone.
+    Kept,
+    /// Moved to a tmpfs; `mountinfo` tells whether /proc/self/mountinfo confirmed that `/`
+    /// was `rootfs` (false: it could not be read, and statfs alone decided).
+    Moved { mountinfo: bool },
+}
+
+/// Move `/` to a tmpfs when it is the initramfs. A copy error is returned before anything
+/// is deleted.
+pub fn leave_initramfs() -> Result<Root> {
+    let mountinfo = match on_initramfs()? {
+        None => return Ok(Root::Kept),
+        Some(m) => m,
+    };
+    let root = open_dir(fs::CWD, c"/")?;
+    let root_dev = fs::fstat(&root)
+        .map_err(|e| Error::sys("fstat", e).path(b"/"))?
+        .st_dev;
+    match fs::mkdir(NEW_ROOT, Mode::from_bits_truncate(0o700)) {
+        Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+        Err(e) => return Err(Error::sys("mkdir", e).path(NEW_ROOT.to_bytes())),
+    }
+    rustix::mount::mount(
+        c"tmpfs",
+        NEW_ROOT,
+        c"tmpfs",
+        rustix::mount::MountFlags::empty(),
+        Some(c"mode=0755"),
+    )
+    .map_err(|e| Error::sys("mount", e).path(NEW_ROOT.to_bytes()))?;
+    let new = open_dir(fs::CWD, NEW_ROOT)?;
+    let mut copier = Copier {
+        buf: [0; 16384],
+        root_dev,
+    };
+    copier.copy_tree(root.as_fd(), new.as_fd(), 0)?;
+    copy_meta(
+        fs::fstat(&root).map_err(|e| Error::sys("fstat", e))?,
+        new.as_fd(),
+        None,
+    )?;
+    remove_tree(root.as_fd(), root_dev, 0);
+    rustix::process::chdir(NEW_ROOT)
+        .map_err(|e| Error::sys("chdir", e).path(NEW_ROOT.to_bytes()))?;
+    rustix::mount::mount_move(c".", c"/")
+        .map_err(|e| Error::sys("mount MS_MOVE", e).path(b". to /"))?;
+    rustix::process::chroot(c".").map_err(|e| Error::sys("chroot", e).path(b"."))?;
+    rustix::process::chdir(c"/").map_err(|e| Error::sys("chdir", e).path(b"/"))?;
+    Ok(Root::Moved { mountinfo })
+}
+
+/// Whether `/` is the initramfs: PID 1, statfs("/") is ramfs or tmpfs, and the root
+/// mount has no parent, i.e. /proc/self/mountinfo calls it `rootfs` (read through a
+/// temporary /proc mount). If /proc cannot be mounted the first two tests decide.
+/// None: not the initramfs; Some(whether mountinfo confirmed it).
+fn on_initramfs() -> Result<Option<bool>> {
+    let s = fs::statfs(c"/").map_err(|e| Error::sys("statfs", e).path(b"/"))?;
+    let magic = s.f_type as u32;
+    if !rustix::process::getpid().is_init() || (magic != RAMFS_MAGIC && magic != TMPFS_MAGIC) {
+        return Ok(None);
+    }
+    Ok(match root_fstype_is_rootfs() {
+        Some(true) => Some(true),
+        Some(false) => None,
+        None => Some(false),
+    })
+}
+
+/// The fstype of the `/` line of mountinfo is `rootfs`; None if /proc is unavailable.
+fn root_fstype_is_rootfs() -> Option<bool> {
+    let _ = fs::mkdir(c"/proc", Mode::from_bits_truncate(0o555));
+    let flags = rustix::mount::MountFlags::NOSUID | rustix::mount::MountFlags::NODEV;
+    rustix::mount::mount(c"proc", c"/proc", c"proc", flags, None).ok()?;
+    let mut buf = [0u8; 4096];
+    let text = super::bundles::read_file(c"/proc/self/mountinfo", &mut buf).ok();
+    let found = text.and_then(|t| {
+        t.split(|&c| c == b'\n').find_map(|line| {
+            // id parent maj:min root mountpoint options [optional...] - fstype ...
+            let mut f = line.split(|&c| c == b' ');
+            (f.nth(4)? == b"/").then(|| f.skip_while(|x| *x != b"-").nth(1) == Some(b"rootfs"))
+        })
+    });
+    let _ = rustix::mount::unmount(c"/proc", rustix::mount::UnmountFlags::DETACH);
+    found
+}
+
+fn open_dir(at: BorrowedFd<'_>, p: &CStr) -> Result<OwnedFd> {
+    fs::openat(
+        at,
+        p,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| Error::sys("open", e).path(p.to_bytes()))
+}
+
+struct Copier {
+    buf: [u8; 16384],
+    root_dev: u64,
+}
+
+impl Copier {
+    /// Copy the entries of `src` into `dst` (files, directories, symlinks, device nodes,
+    /// fifos; modes and owners). Entries on another filesystem (the new root itself) are
+    /// skipped.
+    fn copy_tree(&mut self, src: BorrowedFd<'_>, dst: BorrowedFd<'_>, depth: usize) -> Result<()> {
+        if depth >= MAX_DEPTH {
+            return Err(Error::sys("copy initramfs", rustix::io::Errno::LOOP).path(b"too deep"));
+        }
+        let mut dbuf = [MaybeUninit::<u8>::uninit(); 2048];
+        let mut it = fs::RawDir::new(src, &mut dbuf);
+        while let Some(ent) = it.next() {
+            let ent = ent.map_err(|e| Error::sys("getdents64", e))?;
+            let name = ent.file_name();
+            if name == c"." || name == c".." {
+                continue;
+            }
+            let st = fs::statat(src, name, AtFlags::SYMLINK_NOFOLLOW)
+                .map_err(|e| Error::sys("stat", e).path(name.to_bytes()))?;
+            if st.st_dev != self.root_dev {
+                continue;
+            }
+            let mode = Mode::from_raw_mode(st.st_mode);
+            let ctx = |call: &'static str| move |e| Error::sys(call, e).path(name.to_bytes());
+            match FileType::from_raw_mode(st.st_mode) {
+                FileType::Directory => {
+                    fs::mkdirat(dst, name, Mode::from_bits_truncate(0o700))
+                        .map_err(ctx("mkdir"))?;
+                    let s = open_dir(src, name)?;
+                    let d = open_dir(dst, name)?;
+                    self.copy_tree(s.as_fd(), d.as_fd(), depth + 1)?;
+                    copy_meta(st, d.as_fd(), None)?;
+                }
+                FileType::RegularFile => {
+                    let s = fs::openat(
+                        src,
+                        name,
+                        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                        Mode::empty(),
+                    )
+                    .map_err(ctx("open"))?;
+                    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC;
+                    let d = fs::openat(dst, name, flags, Mode::from_bits_truncate(0o600))
+                        .map_err(ctx("create"))?;
+                    self.copy_data(&s, &d).map_err(ctx("copy"))?;
+                    copy_meta(st, d.as_fd(), None)?;
+                }
+                FileType::Symlink => {
+                    let mut t = [MaybeUninit::<u8>::uninit(); 4096];
+                    let (target, _) =
+                        fs::readlinkat_raw(src, name, &mut t).map_err(ctx("readlink"))?;
+                    let target = CStrBuf::new(target)
+                        .ok_or(Error::sys("readlink", rustix::io::Errno::NAMETOOLONG))?;
+                    fs::symlinkat(target.as_cstr(), dst, name).map_err(ctx("symlink"))?;
+                    copy_meta(st, dst, Some(name))?;
+                }
+                t @ (FileType::CharacterDevice
+                | FileType::BlockDevice
+                | FileType::Fifo
+                | FileType::Socket) => {
+                    fs::mknodat(dst, name, t, mode, st.st_rdev).map_err(ctx("mknod"))?;
+                    copy_meta(st, dst, Some(name))?;
+                }
+                FileType::Unknown => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn copy_data(&mut self, s: &OwnedFd, d: &OwnedFd) -> rustix::io::Result<()> {
+        loop {
+            match rustix::io::read(s, &mut self.buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => crate::out::write_all(d, &self.buf[..n])?,
+                Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// Owner, then mode (chown clears set-id bits, so the mode comes second). `name` given:
+/// the entry `name` in directory `fd` (symlinks keep their mode); else `fd` itself.
+fn copy_meta(st: fs::Stat, fd: BorrowedFd<'_>, name: Option<&CStr>) -> Result<()> {
+    let uid = Some(rustix::fs::Uid::from_raw(st.st_uid));
+    let gid = Some(rustix::fs::Gid::from_raw(st.st_gid));
+    let mode = Mode::from_raw_mode(st.st_mode);
+    let r = match name {
+        Some(n) => fs::chownat(fd, n, uid, gid, AtFlags::SYMLINK_NOFOLLOW).and_then(|()| {
+            if FileType::from_raw_mode(st.st_mode) == FileType::Symlink {
+                Ok(())
+            } else {
+                fs::chmodat(fd, n, mode, AtFlags::empty())
+            }
+        }),
+        None => fs::fchown(fd, uid, gid).and_then(|()| fs::fchmod(fd, mode)),
+    };
+    r.map_err(|e| Error::sys("chown/chmod", e).path(name.map_or(&b""[..], |n| n.to_bytes())))
+}
+
+/// Delete the entries of `dir` that are on `dev` (busybox switch_root's delete_contents).
+/// Best effort: failures are logged and the walk goes on (the copy is already complete).
+fn remove_tree(dir: BorrowedFd<'_>, dev: u64, depth: usize) {
+    if depth >= MAX_DEPTH {
+        return;
+    }
+    let mut dbuf = [MaybeUninit::<u8>::uninit(); 2048];
+    let mut it = fs::RawDir::new(dir, &mut dbuf);
+    while let Some(Ok(ent)) = it.next() {
+        let name = ent.file_name();
+        if name == c"." || name == c".." {
+            continue;
+        }
+        let Ok(st) = fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) else {
+            continue;
+        };
+        if st.st_dev != dev {
+            continue;
+        }
+        let is_dir = FileType::from_raw_mode(st.st_mode) == FileType::Directory;
+        if is_dir {
+            if let Ok(sub) = open_dir(dir, name) {
+                remove_tree(sub.as_fd(), dev, depth + 1);
+            }
+        }
+        let flags = if is_dir {
+            AtFlags::REMOVEDIR
+        } else {
+            AtFlags::empty()
+        };
+        if let Err(e) = fs::unlinkat(dir, name, flags) {
+            crate::debug!(
+                "init: unlink {}: {:?}",
+                crate::error::Text::new(name.to_bytes()),
+                e
+            );
+        }
+    }
+}
+
+/// A symlink target with its NUL.
+struct CStrBuf {
+    b: [u8; 4097],
+    len: usize,
+}
+
+impl CStrBuf {
+    fn new(s: &[u8]) -> Option<CStrBuf> {
+        if s.len() >= 4097 || s.contains(&0) {
+            return None;
+        }
+        let mut b = [0u8; 4097];
+        b[..s.len()].copy_from_slice(s);
+        Some(CStrBuf { b, len: s.len() })
+    }
+    fn as_cstr(&self) -> &CStr {
+        CStr::from_bytes_with_nul(&self.b[..=self.len]).unwrap_or(c"")
+    }
+}
