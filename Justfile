@@ -56,7 +56,7 @@ qemu-all: build
 bench: build
     targets/bench.sh
 
-# The demo: make a bundle with `husk spec` and the probe, validate it, then boot it under
-# QEMU with husk as PID 1 and show what the container process saw.
+# The demo: make a bundle with `husk spec` and the probe, validate it, run it with
+# `husk run` and show what the container process saw (needs root).
 demo: build
-    qemu-tests/demo.sh
+    targets/demo.sh
