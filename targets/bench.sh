@@ -46,7 +46,7 @@ the test \`largest_config_parses_in_512k_of_stack\` enforces it on every \`cargo
 
 | build | stack needed |
 |---|---|
-| release (opt-level z, as shipped) | ${stack_release:-measurement failed} |
+| release profile (opt-level z, LTO; host test binary) | ${stack_release:-measurement failed} |
 | debug (cargo test) | ${stack_debug:-measurement failed} |
 MD
 echo "bench: wrote $out" >&2
