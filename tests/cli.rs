@@ -595,7 +595,8 @@ fn validate_rejects_oversized_config() {
 /// true when a limit changes.
 #[test]
 fn readme_lists_every_capacity() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     for (path, limit, unit) in husk::spec::limits::CAPACITIES {
         let row = format!("| `{path}` | {limit} | {unit} |");
         assert!(readme.contains(&row), "README.md lacks the row {row}");

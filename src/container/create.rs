@@ -77,6 +77,37 @@ fn check_supported(spec: &Spec<'_>, o: &CreateOpts<'_>) -> Result<()> {
             "terminals are not supported yet",
         ));
     }
+    if let Some(l) = &spec.linux {
+        // Not applied yet, and security- or resource-relevant: refuse instead of running a
+        // container without what it asked for. (Each check goes as its stage lands.)
+        if l.seccomp.is_some() {
+            return Err(Error::unsupported(
+                "linux.seccomp",
+                "seccomp filters are not supported yet",
+            ));
+        }
+        if let Some(r) = &l.resources {
+            let asked = r.memory.is_some()
+                || r.cpu.is_some()
+                || r.pids.is_some()
+                || r.block_io.is_some()
+                || !r.hugepage_limits.is_empty()
+                || r.network.is_some()
+                || !r.rdma.is_empty()
+                || !r.unified.is_empty();
+            if asked {
+                return Err(Error::unsupported(
+                    "linux.resources",
+                    "cgroup resource limits are not supported yet",
+                ));
+            }
+            if !r.devices.is_empty() {
+                // runc's default config denies all devices; husk creates only the default
+                // device nodes, so the rule is not needed to keep host devices out.
+                crate::warn!("linux.resources.devices: the device cgroup is not enforced yet");
+            }
+        }
+    }
     let mut unsupported = None;
     crate::spec::support(spec, false, &mut |level, e| {
         if level == crate::spec::Level::Error {
