@@ -1,5 +1,14 @@
 //! Per-spec-section Linux setup (namespaces, mounts, caps, ...), and the name tables the spec validator shares with it.
 
 pub mod caps;
+pub mod devices;
+pub mod mounts;
 pub mod namespaces;
+pub mod paths;
+pub mod procfs;
+pub mod resolve;
 pub mod rlimits;
+pub mod rootfs;
+pub mod sysctl;
+
+pub use rootfs::{setup, RootfsOpts};
