@@ -144,10 +144,15 @@ pub enum Leaf {
     File,
 }
 
+/// Most symlinks followed while creating one path (the kernel's MAXSYMLINKS).
+const LINKS_MAX: usize = 40;
+
 /// Open `path` inside `root` (O_PATH), creating missing directories (0755) and, if missing,
-/// the last component as `leaf` (an empty 0644... file or a 0755 directory), every creation
-/// relative to the already resolved parent fd. `extra` adds resolve flags
-/// (RESOLVE_NO_SYMLINKS for /proc and /sys). Errors name the call and `path`.
+/// the last component as `leaf` (an empty 0644 file or a 0755 directory), every creation
+/// relative to the already resolved parent fd. A dangling symlink on the way is followed
+/// inside the root (its target is created there), as the kernel would resolve it with
+/// `root` as `/`. `extra` adds resolve flags (RESOLVE_NO_SYMLINKS for /proc and /sys).
+/// Errors name the call and `path`.
 pub fn mkdir_all(
     root: BorrowedFd<'_>,
     path: &Clean,
@@ -155,49 +160,92 @@ pub fn mkdir_all(
     extra: ResolveFlags,
 ) -> Result<OwnedFd> {
     let err = |call: &'static str, e: Errno| Error::sys(call, e).path(path.as_bytes());
-    let mut parent =
-        open_in_root(root, c".", OFlags::DIRECTORY, extra).map_err(|e| err("openat2", e))?;
-    let n = path.components().count();
-    let mut prefix = CPath::new();
-    for (i, comp) in path.components().enumerate() {
-        let last = i + 1 == n;
-        prefix.join(comp, "path")?;
-        let dir_flag = if last && leaf == Leaf::File {
-            OFlags::empty()
-        } else {
-            OFlags::DIRECTORY
-        };
-        match open_in_root(root, prefix.as_cstr(), dir_flag, extra) {
-            Ok(fd) => {
-                parent = fd;
+    // The path being walked: `path`, or what a dangling symlink turned it into.
+    let mut cur = CPath::from(path.as_bytes(), "path")?;
+    let mut links = 0;
+    'walk: loop {
+        let mut parent =
+            open_in_root(root, c".", OFlags::DIRECTORY, extra).map_err(|e| err("openat2", e))?;
+        let full = CPath::from(cur.as_bytes(), "path")?;
+        let b = full.as_bytes();
+        let mut prefix = CPath::new();
+        let mut pos = 0;
+        while pos < b.len() {
+            let end = b[pos..]
+                .iter()
+                .position(|&c| c == b'/')
+                .map_or(b.len(), |k| pos + k);
+            let comp = &b[pos..end];
+            let start = pos;
+            pos = end + 1;
+            if comp.is_empty() || comp == b"." {
                 continue;
             }
-            Err(Errno::NOENT) => {}
-            Err(e) => return Err(err("openat2", e)),
+            let last = b[end.min(b.len())..].iter().all(|&c| c == b'/');
+            prefix.join(comp, "path")?;
+            let want_file = last && leaf == Leaf::File;
+            let dir_flag = if want_file {
+                OFlags::empty()
+            } else {
+                OFlags::DIRECTORY
+            };
+            match open_in_root(root, prefix.as_cstr(), dir_flag, extra) {
+                Ok(fd) => {
+                    parent = fd;
+                    continue;
+                }
+                Err(Errno::NOENT) => {}
+                Err(e) => return Err(err("openat2", e)),
+            }
+            let name = CPath::from(comp, "path")?;
+            let made = if want_file {
+                rustix::fs::mknodat(
+                    parent.as_fd(),
+                    name.as_cstr(),
+                    FileType::RegularFile,
+                    Mode::from_raw_mode(0o644),
+                    0,
+                )
+                .map_err(|e| ("mknodat", e))
+            } else {
+                rustix::fs::mkdirat(parent.as_fd(), name.as_cstr(), Mode::from_raw_mode(0o755))
+                    .map_err(|e| ("mkdirat", e))
+            };
+            let exists = match made {
+                Ok(()) => false,
+                Err((_, Errno::EXIST)) => true,
+                Err((call, e)) => return Err(err(call, e)),
+            };
+            match open_in_root(root, prefix.as_cstr(), dir_flag, extra) {
+                Ok(fd) => parent = fd,
+                Err(Errno::NOENT) if exists && comp != b".." => {
+                    // A dangling symlink: continue from its target, inside the root.
+                    links += 1;
+                    if links > LINKS_MAX {
+                        return Err(err("openat2", Errno::LOOP));
+                    }
+                    let mut t = [0u8; PATH_MAX];
+                    let got =
+                        rustix::fs::readlinkat_raw(parent.as_fd(), name.as_cstr(), &mut t[..])
+                            .map_err(|e| err("readlinkat", e))?;
+                    let target = t.get(..got).unwrap_or(&[]);
+                    let mut next = if target.starts_with(b"/") {
+                        CPath::new()
+                    } else {
+                        CPath::from(&b[..start], "path")?
+                    };
+                    next.join(target, "path")?;
+                    if pos < b.len() {
+                        next.join(&b[pos..], "path")?;
+                    }
+                    cur = next;
+                    continue 'walk;
+                }
+                Err(e) => return Err(err("openat2", e)),
+            }
         }
-        let name = CPath::from(comp, "path")?;
-        let made = if last && leaf == Leaf::File {
-            rustix::fs::mknodat(
-                parent.as_fd(),
-                name.as_cstr(),
-                FileType::RegularFile,
-                Mode::from_raw_mode(0o644),
-                0,
-            )
-            .map_err(|e| ("mknodat", e))
-        } else {
-            rustix::fs::mkdirat(parent.as_fd(), name.as_cstr(), Mode::from_raw_mode(0o755))
-                .map_err(|e| ("mkdirat", e))
-        };
-        match made {
-            // EEXIST: a dangling symlink or a racing creation; the lookup below decides.
-            Ok(()) | Err((_, Errno::EXIST)) => {}
-            Err((call, e)) => return Err(err(call, e)),
-        }
-        parent =
-            open_in_root(root, prefix.as_cstr(), dir_flag, extra).map_err(|e| err("openat2", e))?;
+        return Ok(parent);
     }
-    Ok(parent)
 }
 
 #[cfg(test)]
