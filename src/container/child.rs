@@ -21,6 +21,7 @@ use rustix::io::Errno;
 /// What the container process needs, prepared by the runtime before the clone.
 pub struct ChildPlan<'a> {
     pub spec: &'a Spec<'a>,
+    pub bundle: &'a CPath,
     pub rootfs: &'a CPath,
     pub sync: &'a OwnedFd,
     pub fifo: &'a OwnedFd,
@@ -109,6 +110,9 @@ fn build(plan: &ChildPlan<'_>) -> Result<()> {
         }
         hooks::run(HookKind::CreateContainer, &h.create_container, b"{}")?;
     }
+    // Relative bind-mount sources are relative to the bundle (runtime-spec).
+    rustix::process::chdir(plan.bundle.as_cstr())
+        .map_err(|e| Error::sys("chdir", e).path(plan.bundle.as_bytes()))?;
     let opts = rootfs::RootfsOpts {
         no_pivot: plan.no_pivot,
         new_userns: plan.new_userns,

@@ -153,6 +153,7 @@ fn build(
     let (pid, pidfd) = {
         let plan = ChildPlan {
             spec,
+            bundle,
             rootfs: &rootfs,
             sync: &child_end,
             fifo: &fifo,

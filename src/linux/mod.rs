@@ -1,8 +1,16 @@
 //! Per-spec-section Linux setup (namespaces, mounts, caps, ...), and the name tables the spec validator shares with it.
 
 pub mod caps;
+pub mod devices;
 pub mod hooks;
+pub mod mounts;
 pub mod namespaces;
+pub mod paths;
 pub mod process;
+pub mod procfs;
+pub mod resolve;
 pub mod rlimits;
 pub mod rootfs;
+pub mod sysctl;
+
+pub use rootfs::{setup, RootfsOpts};
