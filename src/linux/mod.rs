@@ -3,3 +3,5 @@
 pub mod caps;
 pub mod namespaces;
 pub mod rlimits;
+pub mod sched;
+pub mod user;

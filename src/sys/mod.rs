@@ -22,6 +22,7 @@ pub mod arch;
 pub mod clone;
 pub mod exec;
 pub mod mem;
+pub mod proc;
 
 use core::ffi::CStr;
 
