@@ -98,10 +98,11 @@ fn mask(set: &List<'_, Str<'_>>, path: &'static str, last: u32, plan: &mut CapPl
     let mut m = 0u64;
     for (i, c) in set.iter().enumerate() {
         let c = c?;
-        let n = c
-            .as_plain()
-            .and_then(by_name)
-            .ok_or_else(|| Error::spec(path, "unknown capability").at(i).value(c.raw().as_bytes()))?;
+        let n = c.as_plain().and_then(by_name).ok_or_else(|| {
+            Error::spec(path, "unknown capability")
+                .at(i)
+                .value(c.raw().as_bytes())
+        })?;
         if n > last || n > 63 {
             plan.unavailable |= 1u64 << n.min(63);
         } else {
@@ -119,8 +120,18 @@ pub fn plan(c: Option<&Capabilities<'_>>, last: u32) -> Result<CapPlan> {
     };
     if let Some(c) = c {
         p.bounding = mask(&c.bounding, "process.capabilities.bounding[]", last, &mut p)?;
-        p.effective = mask(&c.effective, "process.capabilities.effective[]", last, &mut p)?;
-        p.permitted = mask(&c.permitted, "process.capabilities.permitted[]", last, &mut p)?;
+        p.effective = mask(
+            &c.effective,
+            "process.capabilities.effective[]",
+            last,
+            &mut p,
+        )?;
+        p.permitted = mask(
+            &c.permitted,
+            "process.capabilities.permitted[]",
+            last,
+            &mut p,
+        )?;
         p.inheritable = mask(
             &c.inheritable,
             "process.capabilities.inheritable[]",

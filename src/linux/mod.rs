@@ -2,6 +2,7 @@
 
 pub mod caps;
 pub mod namespaces;
+pub mod process;
 pub mod rlimits;
 pub mod sched;
 pub mod user;

@@ -51,9 +51,11 @@ pub fn mapping(r: &Rlimit<'_>, i: usize) -> Result<(u32, u64, u64)> {
             .value(r.typ.raw().as_bytes())
     })?;
     if r.soft > r.hard {
-        return Err(Error::spec("process.rlimits[]", "soft limit above hard limit")
-            .at(i)
-            .value(r.typ.raw().as_bytes()));
+        return Err(
+            Error::spec("process.rlimits[]", "soft limit above hard limit")
+                .at(i)
+                .value(r.typ.raw().as_bytes()),
+        );
     }
     Ok((n, r.soft, r.hard))
 }
@@ -62,9 +64,8 @@ pub fn mapping(r: &Rlimit<'_>, i: usize) -> Result<(u32, u64, u64)> {
 pub fn apply(list: &List<'_, Rlimit<'_>>) -> Result<()> {
     for (i, r) in list.iter().enumerate() {
         let (n, soft, hard) = mapping(&r?, i)?;
-        crate::sys::proc::setrlimit(n, soft, hard).map_err(|e| {
-            Error::sys("setrlimit", e).path(name(n).unwrap_or("?").as_bytes())
-        })?;
+        crate::sys::proc::setrlimit(n, soft, hard)
+            .map_err(|e| Error::sys("setrlimit", e).path(name(n).unwrap_or("?").as_bytes()))?;
     }
     Ok(())
 }
@@ -99,7 +100,11 @@ mod apply_tests {
             .to_vec();
         let spec = crate::spec::parse(&mut buf).unwrap();
         let l = spec.process.as_ref().unwrap().rlimits;
-        let got: std::vec::Vec<_> = l.iter().enumerate().map(|(i, r)| mapping(&r.unwrap(), i)).collect();
+        let got: std::vec::Vec<_> = l
+            .iter()
+            .enumerate()
+            .map(|(i, r)| mapping(&r.unwrap(), i))
+            .collect();
         assert_eq!(got[0].unwrap(), (7, 1024, 4096));
         assert_eq!(got[1].unwrap(), (4, INFINITY, INFINITY));
         let e = got[2].unwrap_err();

@@ -215,10 +215,12 @@ mod tests {
             ("1;2", "invalid CPU list"),
         ] {
             let e = cpus(s).unwrap_err();
-            assert_eq!(
-                format!("{e}"),
+            let want = if s.is_empty() {
+                format!("process.execCPUAffinity.initial: {msg}")
+            } else {
                 format!("process.execCPUAffinity.initial: {msg} \"{s}\"")
-            );
+            };
+            assert_eq!(format!("{e}"), want);
         }
     }
 
@@ -239,6 +241,9 @@ mod tests {
         let a = sched_attr(p.scheduler.as_ref().unwrap()).unwrap();
         assert_eq!((a.policy, a.flags), (6, 3));
         assert_eq!((a.runtime, a.deadline, a.period), (10, 20, 30));
-        assert_eq!(ioprio(p.io_priority.as_ref().unwrap()).unwrap(), 3 << 13 | 7);
+        assert_eq!(
+            ioprio(p.io_priority.as_ref().unwrap()).unwrap(),
+            3 << 13 | 7
+        );
     }
 }

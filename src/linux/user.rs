@@ -36,7 +36,9 @@ pub fn setgroups_allowed() -> bool {
 pub fn set_groups(u: Option<&User<'_>>) -> Result<()> {
     if !setgroups_allowed() {
         if u.is_some_and(|u| !u.additional_gids.is_empty()) {
-            crate::warn!("process.user.additionalGids ignored: setgroups is denied in this user namespace");
+            crate::warn!(
+                "process.user.additionalGids ignored: setgroups is denied in this user namespace"
+            );
         }
         return Ok(());
     }

@@ -109,9 +109,8 @@ pub fn execve<const N: usize, const B: usize, const M: usize, const C: usize>(
     };
     // SAFETY: the region is page-aligned, zero-filled (all NULL pointers, a valid value for
     // `*const u8`) and holds exactly na + ne pointers; `region` outlives the slice.
-    let ptrs: &mut [*const u8] = unsafe {
-        core::slice::from_raw_parts_mut(region.as_mut_ptr() as *mut *const u8, na + ne)
-    };
+    let ptrs: &mut [*const u8] =
+        unsafe { core::slice::from_raw_parts_mut(region.as_mut_ptr() as *mut *const u8, na + ne) };
     let (ap, ep) = ptrs.split_at_mut(na);
     let a = argv.pointers(ap);
     let e = envp.pointers(ep);

@@ -92,7 +92,11 @@ pub fn setgroups(gids: &[u32]) -> Result<(), Errno> {
 pub fn getcwd(buf: &mut [u8]) -> Result<&[u8], Errno> {
     // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
     let n = check(unsafe {
-        arch::syscall2(g::__NR_getcwd as usize, buf.as_mut_ptr() as usize, buf.len())
+        arch::syscall2(
+            g::__NR_getcwd as usize,
+            buf.as_mut_ptr() as usize,
+            buf.len(),
+        )
     })?;
     // n counts the NUL.
     buf.get(..n.saturating_sub(1)).ok_or(Errno::RANGE)
