@@ -118,7 +118,7 @@ fn identity_and_capabilities_exactly_as_configured() {
             "capabilities":{"bounding":["CAP_CHOWN","CAP_KILL","CAP_NET_BIND_SERVICE"],
               "effective":["CAP_KILL"],"permitted":["CAP_KILL","CAP_CHOWN"],
               "inheritable":["CAP_CHOWN","CAP_KILL"],"ambient":["CAP_KILL"]}}"#,
-        |p| apply_identity(p),
+        apply_identity,
     );
     assert_eq!(seen.report, "ok");
     let s = &seen.status;
@@ -140,7 +140,7 @@ fn no_capabilities_field_drops_everything_and_keeps_root() {
     if !is_root() {
         return;
     }
-    let seen = in_child(r#"{"cwd":"/","args":["sh"]}"#, |p| apply_identity(p));
+    let seen = in_child(r#"{"cwd":"/","args":["sh"]}"#, apply_identity);
     assert_eq!(seen.report, "ok");
     let s = &seen.status;
     assert_eq!(field(s, "Uid"), "0\t0\t0\t0");
@@ -158,7 +158,7 @@ fn ambient_needs_inheritable_and_fails_by_name() {
     }
     let seen = in_child(
         r#"{"cwd":"/","args":["sh"],"capabilities":{"bounding":["CAP_KILL"],"permitted":["CAP_KILL"],"ambient":["CAP_KILL"]}}"#,
-        |p| apply_identity(p),
+        apply_identity,
     );
     assert_eq!(
         seen.report,
@@ -177,7 +177,7 @@ fn attributes_rlimits_oom_scheduler_affinity() {
             "scheduler":{"policy":"SCHED_BATCH","nice":5},
             "ioPriority":{"class":"IOPRIO_CLASS_BE","priority":3},
             "execCPUAffinity":{"initial":"0"}}"#,
-        |p| apply_attrs(p),
+        apply_attrs,
     );
     assert_eq!(seen.report, "ok");
     let files = seen
@@ -283,7 +283,7 @@ fn cwd_through_a_magic_link_is_refused() {
     let n = rustix::fd::AsRawFd::as_raw_fd(&d);
     let seen = in_child(
         &format!(r#"{{"cwd":"/proc/self/fd/{n}","args":["sh"]}}"#),
-        |p| apply_attrs(p),
+        apply_attrs,
     );
     drop(d);
     assert_eq!(
