@@ -111,7 +111,7 @@ fn run_one(kind: HookKind, i: usize, h: &Hook<'_>, state: &[u8]) -> Result<()> {
     let mut env: Zeroed<HookVec> = Zeroed::new().map_err(mmap)?;
     fill(&h.env, &mut env, "hooks.*[].env")?;
 
-    let stdin = state_pipe(state).map_err(|e| Error::sys("pipe", e))?;
+    let stdin = state_pipe(state)?;
     // Non-blocking: read after the reap, it holds the errno or nothing (another process
     // forked meanwhile may still hold the write end, so EOF cannot be awaited).
     let (report_r, report_w) = rustix::pipe::pipe_with(
@@ -141,12 +141,17 @@ fn run_one(kind: HookKind, i: usize, h: &Hook<'_>, state: &[u8]) -> Result<()> {
 
 /// A CLOEXEC pipe whose buffer already holds all of `state` (grown with F_SETPIPE_SZ when
 /// needed); returns the read end.
-fn state_pipe(state: &[u8]) -> Result<OwnedFd, Errno> {
-    let (r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
-    if rustix::pipe::fcntl_getpipe_size(&w)? < state.len() {
-        rustix::pipe::fcntl_setpipe_size(&w, state.len())?;
+fn state_pipe(state: &[u8]) -> Result<OwnedFd> {
+    use rustix::pipe::{fcntl_getpipe_size, fcntl_setpipe_size, pipe_with, PipeFlags};
+    let (r, w) = pipe_with(PipeFlags::CLOEXEC).map_err(|e| Error::sys("pipe", e))?;
+    let size = fcntl_getpipe_size(&w).map_err(|e| Error::sys("fcntl F_GETPIPE_SZ", e))?;
+    if size < state.len() {
+        fcntl_setpipe_size(&w, state.len()).map_err(|e| {
+            Error::sys("fcntl F_SETPIPE_SZ", e).path(b"state JSON for the hook's stdin")
+        })?;
     }
-    crate::out::write_all(&w, state)?;
+    // It fits in the pipe's buffer now, so this cannot block.
+    crate::out::write_all(&w, state).map_err(|e| Error::sys("write", e))?;
     Ok(r)
 }
 
