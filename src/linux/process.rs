@@ -143,10 +143,10 @@ pub fn fill<const N: usize, const B: usize>(
             "entries",
         ));
     }
-    for (i, s) in list.iter().enumerate() {
+    for s in list.iter() {
         let s = s?;
         if s.contains('\0') {
-            return Err(Error::spec(what, "contains a NUL byte").at(i));
+            return Err(Error::spec(what, "an entry contains a NUL byte").value(s.raw().as_bytes()));
         }
         let r = out.push_with(s.decoded_len(), |dst| {
             // decoded_len bytes fit exactly: decoding cannot fail here.

@@ -116,6 +116,14 @@ fn fill_decodes_and_names_capacities() {
         assert_eq!(v.get(0), Some(&b"a\"b"[..]));
         assert_eq!(v.get(1), Some("é\n".as_bytes()));
     });
+    with_process(r#""args":["a\u0000b"]"#, |p| {
+        let mut v: CStrVec<4, 64> = CStrVec::new();
+        let e = fill(&p.args, &mut v, "process.args").unwrap_err();
+        assert_eq!(
+            format!("{e}"),
+            "process.args: an entry contains a NUL byte \"a\\u0000b\""
+        );
+    });
     with_process(r#""args":["a","b","c"]"#, |p| {
         let mut v: CStrVec<2, 64> = CStrVec::new();
         let e = fill(&p.args, &mut v, "process.args").unwrap_err();
