@@ -30,6 +30,12 @@ pub enum Kind {
     Reported,
     /// Malformed JSON: `ctx` is the JSON path reached, `nums[0]` the byte offset.
     Json,
+    /// A name could not be resolved, in Go's wording that callers match:
+    /// `exec: "foo": executable file not found in $PATH`.
+    NotFound,
+    /// A child program failed: `ctx` names it (`hook createRuntime[0]`), `arg` its path and
+    /// `msg` says how, with `{}` standing for `nums[0]` (`timed out after {}s`).
+    Child,
 }
 
 /// A bounded copy of a path or value, marked when cut.
@@ -196,6 +202,18 @@ impl Error {
         Error::base(Kind::Unsupported, what, msg)
     }
 
+    /// `ctx: "name": msg`, as Go's exec.LookPath words it.
+    pub fn not_found(ctx: &'static str, name: &[u8], msg: &'static str) -> Error {
+        Error::base(Kind::NotFound, ctx, msg).path(name)
+    }
+
+    /// A child program failed: `Error::child("hook poststop[]", "exit status {}", 3)`.
+    pub fn child(ctx: &'static str, msg: &'static str, n: u64) -> Error {
+        let mut e = Error::base(Kind::Child, ctx, msg);
+        e.nums = [sat32(n), 0];
+        e
+    }
+
     /// Attach the path or value concerned.
     pub fn path(mut self, p: &[u8]) -> Error {
         self.arg = Text::new(p);
@@ -284,6 +302,25 @@ impl fmt::Display for Error {
                 write!(f, "{} at byte {}", self.msg, self.nums[0])
             }
             Kind::Reported => Ok(()),
+            Kind::NotFound => {
+                self.write_ctx(f)?;
+                write!(f, ": \"{}\": {}", self.arg, self.msg)
+            }
+            Kind::Child => {
+                self.write_ctx(f)?;
+                if !self.arg.is_empty() {
+                    write!(f, " {}", self.arg)?;
+                }
+                f.write_str(": ")?;
+                match self.msg.split_once("{}") {
+                    Some((a, b)) => write!(f, "{a}{}{b}", self.nums[0])?,
+                    None => f.write_str(self.msg)?,
+                }
+                if let Some(e) = self.errno {
+                    write!(f, ": {}", ErrnoText(e))?;
+                }
+                Ok(())
+            }
             Kind::Spec | Kind::Usage | Kind::State | Kind::Unsupported => {
                 if !self.ctx.is_empty() {
                     self.write_ctx(f)?;
@@ -408,6 +445,24 @@ mod tests {
         let long = [b'x'; 100];
         let e = Error::spec("root.path", "bad").value(&long);
         assert!(format!("{e}").ends_with("x...\""));
+    }
+
+    #[test]
+    fn runc_wordings() {
+        let e = Error::not_found("exec", b"foo", "executable file not found in $PATH");
+        assert_eq!(
+            format!("{e}"),
+            "exec: \"foo\": executable file not found in $PATH"
+        );
+        let e = Error::child("hook createRuntime[]", "timed out after {}s", 5)
+            .at(0)
+            .path(b"/bin/hook");
+        assert_eq!(
+            format!("{e}"),
+            "hook createRuntime[0] /bin/hook: timed out after 5s"
+        );
+        let e = Error::child("hook poststop[]", "killed by signal", 0).at(2);
+        assert_eq!(format!("{e}"), "hook poststop[2]: killed by signal");
     }
 
     #[test]

@@ -79,7 +79,7 @@ fn build(plan: &ChildPlan<'_>) -> Result<()> {
     for (_, fd) in plan.joins {
         let _ = keep.push(fd.as_raw_fd());
     }
-    crate::sys::process::close_all_except(3 + plan.preserve_fds as i32, &keep);
+    crate::sys::fds::close_all_except(3 + plan.preserve_fds as i32, &keep);
     crate::log::forget_fd();
 
     expect(plan.sync, Tag::Go)?;
@@ -119,9 +119,13 @@ fn build(plan: &ChildPlan<'_>) -> Result<()> {
         new_cgroupns: plan.new_cgroupns,
     };
     rootfs::setup(spec, plan.rootfs.as_cstr(), &opts)?;
+    if let Some(p) = spec.linux.as_ref().and_then(|l| l.personality.as_ref()) {
+        crate::linux::sched::set_personality(p)?;
+    }
     if let Some(p) = &spec.process {
         process::apply_attrs(p)?;
         process::apply_identity(p)?;
+        process::check_program(p)?;
     }
     sync::send_tag(plan.sync, Tag::Ready)
 }

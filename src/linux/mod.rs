@@ -11,6 +11,8 @@ pub mod procfs;
 pub mod resolve;
 pub mod rlimits;
 pub mod rootfs;
+pub mod sched;
 pub mod sysctl;
+pub mod user;
 
 pub use rootfs::{setup, RootfsOpts};

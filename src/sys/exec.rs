@@ -90,19 +90,30 @@ impl<const N: usize, const B: usize> CStrVec<N, B> {
     }
 }
 
+// SAFETY: CStrVec holds only integers and byte arrays (all-zero = empty) and no Drop.
+unsafe impl<const N: usize, const B: usize> super::mem::Zeroable for CStrVec<N, B> {}
+
 /// execve(path, argv, envp). Returns only on failure.
+///
+/// The two NULL-terminated pointer arrays are built in a fresh anonymous mapping, so any
+/// capacity of the vectors works without stack.
 pub fn execve<const N: usize, const B: usize, const M: usize, const C: usize>(
     path: &CStr,
     argv: &CStrVec<N, B>,
     envp: &CStrVec<M, C>,
 ) -> Errno {
-    let mut ap = [core::ptr::null(); 257];
-    let mut ep = [core::ptr::null(); 1025];
-    if argv.len() >= ap.len() || envp.len() >= ep.len() {
-        return Errno::TOOBIG;
-    }
-    let a = argv.pointers(&mut ap);
-    let e = envp.pointers(&mut ep);
+    let (na, ne) = (argv.len() + 1, envp.len() + 1);
+    let mut region = match super::mem::Region::new((na + ne) * core::mem::size_of::<usize>()) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    // SAFETY: the region is page-aligned, zero-filled (all NULL pointers, a valid value for
+    // `*const u8`) and holds exactly na + ne pointers; `region` outlives the slice.
+    let ptrs: &mut [*const u8] =
+        unsafe { core::slice::from_raw_parts_mut(region.as_mut_ptr() as *mut *const u8, na + ne) };
+    let (ap, ep) = ptrs.split_at_mut(na);
+    let a = argv.pointers(ap);
+    let e = envp.pointers(ep);
     // SAFETY: `path` is NUL-terminated; `a` and `e` are NULL-terminated arrays of pointers to
     // NUL-terminated strings inside `argv`/`envp`, all alive across the call.
     let r = unsafe {
@@ -113,6 +124,7 @@ pub fn execve<const N: usize, const B: usize, const M: usize, const C: usize>(
             e as usize,
         )
     };
+    drop(region);
     match check(r) {
         Err(e) => e,
         Ok(_) => Errno::INVAL, // execve does not return on success

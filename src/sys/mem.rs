@@ -51,3 +51,49 @@ impl Drop for Region {
         let _ = unsafe { rustix::mm::munmap(self.ptr.as_ptr() as *mut _, self.len) };
     }
 }
+
+/// Types whose all-zero bit pattern is a valid value, with no drop glue to run.
+///
+/// # Safety
+/// Implementors must be valid when every byte is zero, need alignment of at most a page
+/// (4096 bytes), and must not need `Drop` (a [`Zeroed`] never runs it).
+pub unsafe trait Zeroable {}
+
+/// A `T` living in its own anonymous mapping instead of on the stack (a 256 KiB argv).
+pub struct Zeroed<T: Zeroable> {
+    region: Region,
+    _t: core::marker::PhantomData<T>,
+}
+
+impl<T: Zeroable> Zeroed<T> {
+    /// A zero-filled `T` in fresh pages.
+    pub fn new() -> Result<Zeroed<T>, Errno> {
+        if core::mem::align_of::<T>() > 4096 {
+            return Err(Errno::INVAL);
+        }
+        Ok(Zeroed {
+            region: Region::new(core::mem::size_of::<T>())?,
+            _t: core::marker::PhantomData,
+        })
+    }
+}
+
+impl<T: Zeroable> core::ops::Deref for Zeroed<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the region is page-aligned (mmap), at least size_of::<T>() bytes, zero
+        // filled when created, which is a valid T (Zeroable), and only ever written through
+        // `&mut T` afterwards.
+        unsafe { &*(self.region.ptr.as_ptr() as *const T) }
+    }
+}
+
+impl<T: Zeroable> core::ops::DerefMut for Zeroed<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in Deref; `&mut self` guarantees exclusive access.
+        unsafe { &mut *(self.region.ptr.as_ptr() as *mut T) }
+    }
+}
+
+// SAFETY: zero is a valid u32, arrays of them have no Drop and alignment 4.
+unsafe impl<const N: usize> Zeroable for [u32; N] {}

@@ -19,8 +19,10 @@ pub mod arch;
 #[path = "arch/x86_64.rs"]
 pub mod arch;
 
+pub mod attrs;
 pub mod clone;
 pub mod exec;
+pub mod fds;
 pub mod mem;
 pub mod mount;
 pub mod process;

@@ -191,45 +191,6 @@ pub fn loopback_up() -> Result<(), Errno> {
     Ok(())
 }
 
-/// Close every descriptor from `from` up, except those in `keep` (sorted or not).
-///
-/// Only for a process that will never again use a descriptor it does not keep: the
-/// container process after clone, which ends in execve or exit and never returns to the
-/// runtime code whose `OwnedFd`s it inherited.
-pub fn close_all_except(from: i32, keep: &[i32]) {
-    let mut sorted = [i32::MAX; 16];
-    let n = keep.len().min(sorted.len());
-    sorted[..n].copy_from_slice(&keep[..n]);
-    sorted[..n].sort_unstable();
-    let mut lo = from as u32;
-    for &k in sorted[..n].iter().chain(core::iter::once(&i32::MAX)) {
-        if k < from {
-            continue;
-        }
-        let hi = if k == i32::MAX { u32::MAX } else { k as u32 };
-        if hi > lo {
-            // SAFETY: close_range on descriptors this process never uses again (doc above).
-            let r = unsafe {
-                arch::syscall3(
-                    g::__NR_close_range as usize,
-                    lo as usize,
-                    (hi - 1) as usize,
-                    0,
-                )
-            };
-            if check(r).is_err() {
-                // Before Linux 5.9: close one by one up to a sane bound.
-                let end = hi.min(lo.saturating_add(4096));
-                for fd in lo..end {
-                    // SAFETY: as above.
-                    unsafe { arch::syscall1(g::__NR_close as usize, fd as usize) };
-                }
-            }
-        }
-        lo = hi.saturating_add(1);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
