@@ -49,6 +49,9 @@ pub enum Step {
     Mounts,
     /// Default devices, `linux.devices`, /dev symlinks.
     Devices,
+    /// `process.cwd` created inside the rootfs if missing (runc does; an image rarely has
+    /// every working directory a config names).
+    Cwd,
     /// pivot_root into the rootfs, detach the old root.
     PivotRoot,
     /// MS_MOVE the rootfs onto / and chroot (`no_pivot`).
@@ -106,6 +109,9 @@ pub fn plan(spec: &Spec<'_>, opts: &RootfsOpts) -> Result<heapless::Vec<Step, ST
     add(Step::Mounts)?;
     if devices::needs_dev(spec) {
         add(Step::Devices)?;
+    }
+    if spec.process.is_some() {
+        add(Step::Cwd)?;
     }
     add(if opts.no_pivot {
         Step::MoveRoot
@@ -184,6 +190,20 @@ fn run(
             let r = need_root(root)?;
             let kcore = rustix::fs::access(c"/proc/kcore", rustix::fs::Access::EXISTS).is_ok();
             devices::setup(r.as_fd(), spec, opts.new_userns, kcore)
+        }
+        Step::Cwd => {
+            let r = need_root(root)?;
+            let Some(p) = &spec.process else {
+                return Ok(());
+            };
+            let cwd = crate::linux::resolve::Clean::new(p.cwd, "process.cwd")?;
+            crate::linux::resolve::mkdir_all(
+                r.as_fd(),
+                &cwd,
+                crate::linux::resolve::Leaf::Dir,
+                rustix::fs::ResolveFlags::empty(),
+            )
+            .map(drop)
         }
         Step::PivotRoot => {
             let r = need_root(root)?;
