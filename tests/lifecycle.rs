@@ -393,35 +393,62 @@ fn hostile_symlinks_stay_inside_the_rootfs() {
     let e = Env::new("hostile");
     let host_target = e.dir.join("host-target");
     std::fs::create_dir_all(&host_target).unwrap();
+    let target = host_target.to_str().unwrap().to_string();
     let rootfs = e.bundle().join("rootfs");
-    // The image points /data at a host directory, and /dev at the host's /tmp dir.
+    let host_untouched = || {
+        assert_eq!(
+            std::fs::read_dir(&host_target).unwrap().count(),
+            0,
+            "husk wrote into the host target"
+        );
+        let host_mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        assert!(
+            !host_mounts.contains(&target),
+            "a mount landed on the host target"
+        );
+    };
+
+    // A mount destination that is an absolute symlink to a host directory: resolved with
+    // the rootfs as `/`, so the tmpfs lands at that path *inside* the container.
     std::os::unix::fs::symlink(&host_target, rootfs.join("data")).unwrap();
-    std::os::unix::fs::symlink(&host_target, rootfs.join("dev")).unwrap();
     e.config(&["/husk-probe"], |v| {
         v["mounts"]
             .push(json::object! {"destination": "/data", "type": "tmpfs", "source": "tmpfs"})
             .unwrap();
-        // No /dev tmpfs: husk must create the device nodes inside the rootfs, not in the target.
+    });
+    let o = e.run("hostile1");
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let r = report(&o);
+    assert!(
+        r["mounts"]
+            .members()
+            .any(|m| m["dst"] == target.as_str() && m["type"] == "tmpfs"),
+        "{}",
+        r["mounts"]
+    );
+    host_untouched();
+
+    // /dev as a symlink to a host directory, with no /dev mount: the device nodes are made
+    // inside the rootfs; the masked paths then refuse the symlinked /dev/null (ELOOP), so
+    // create fails cleanly.
+    std::fs::remove_file(rootfs.join("data")).unwrap();
+    std::fs::remove_dir_all(rootfs.join("dev")).unwrap();
+    std::os::unix::fs::symlink(&host_target, rootfs.join("dev")).unwrap();
+    e.config(&["/husk-probe"], |v| {
         let kept: Vec<JsonValue> = v["mounts"]
             .members()
-            .filter(|m| {
-                m["destination"] != "/dev" && !m["destination"].to_string().starts_with("/dev/")
-            })
+            .filter(|m| !m["destination"].to_string().starts_with("/dev"))
             .cloned()
             .collect();
         v["mounts"] = JsonValue::from(kept);
     });
-    let o = e.run("hostile");
-    // Either outcome is acceptable for the container; the host must be untouched.
-    let _ = o;
-    assert_eq!(
-        std::fs::read_dir(&host_target).unwrap().count(),
-        0,
-        "husk wrote into the host target"
-    );
-    let host_mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-    assert!(
-        !host_mounts.contains(host_target.to_str().unwrap()),
-        "a mount landed on the host target"
-    );
+    let o = e.run("hostile2");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("ELOOP"), "{}", text(&o.stderr));
+    assert!(rootfs
+        .join(host_target.strip_prefix("/").unwrap())
+        .join("null")
+        .exists());
+    host_untouched();
+    assert_eq!(std::fs::read_dir(e.root()).unwrap().count(), 0);
 }
