@@ -452,3 +452,124 @@ fn hostile_symlinks_stay_inside_the_rootfs() {
     host_untouched();
     assert_eq!(std::fs::read_dir(e.root()).unwrap().count(), 0);
 }
+
+#[test]
+fn hooks_run_in_order_with_the_state_on_stdin() {
+    let e = Env::new("hooks");
+    let busybox = "/bin/busybox";
+    assert!(
+        std::path::Path::new(busybox).exists(),
+        "busybox-static is needed (targets/setup.sh installs it)"
+    );
+    let rootfs = e.bundle().join("rootfs");
+    std::fs::create_dir_all(rootfs.join("bin")).unwrap();
+    std::fs::copy(busybox, rootfs.join("bin/busybox")).unwrap();
+    let log = e.dir.join("hooks.log");
+    let host_hook = |kind: &str| {
+        json::object! {
+            "path": "/bin/sh",
+            "args": ["sh", "-c", format!("echo {kind} $HOOK_ENV >> {0}; cat > {0}.{kind}.json", log.display())],
+            "env": ["HOOK_ENV=seen"],
+            "timeout": 10
+        }
+    };
+    e.config(&["/husk-probe", "exit", "0"], |v| {
+        v["root"]["readonly"] = false.into();
+        v["hooks"] = json::object! {
+            "prestart": [host_hook("prestart")],
+            "createRuntime": [host_hook("createRuntime")],
+            // Path resolved in the runtime namespace, run in the container's (before pivot).
+            "createContainer": [host_hook("createContainer")],
+            // Path resolved inside the container.
+            "startContainer": [{"path": "/bin/busybox", "args": ["sh", "-c", "cat > /start.json"]}],
+            "poststart": [host_hook("poststart")],
+            "poststop": [host_hook("poststop")]
+        };
+    });
+    let o = e.run("hooks");
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let order: Vec<String> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "prestart seen",
+            "createRuntime seen",
+            "createContainer seen",
+            "poststart seen",
+            "poststop seen"
+        ]
+    );
+    let state = |kind: &str| {
+        json::parse(&std::fs::read_to_string(format!("{}.{kind}.json", log.display())).unwrap())
+            .unwrap()
+    };
+    let b = e.bundle();
+    for (kind, status) in [
+        ("createRuntime", "creating"),
+        ("createContainer", "creating"),
+        ("poststart", "running"),
+        ("poststop", "stopped"),
+    ] {
+        let s = state(kind);
+        assert_eq!(s["id"], "hooks", "{kind}");
+        assert_eq!(s["status"], status, "{kind}");
+        assert_eq!(s["bundle"], b.to_str().unwrap(), "{kind}");
+        assert_eq!(s["ociVersion"], "1.3.0");
+    }
+    // Every hook saw the same, host-side pid of the container.
+    let pid = state("createRuntime")["pid"].as_u32().unwrap();
+    assert!(pid > 1);
+    assert_eq!(state("createContainer")["pid"].as_u32(), Some(pid));
+    let start = json::parse(&std::fs::read_to_string(rootfs.join("start.json")).unwrap()).unwrap();
+    assert_eq!(start["status"], "created");
+    assert_eq!(start["pid"].as_u32(), Some(pid));
+
+    // A failing createRuntime hook aborts the create and leaves nothing.
+    e.config(&["/husk-probe"], |v| {
+        v["hooks"] =
+            json::object! {"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}]};
+    });
+    let o = e.run("hooks2");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stderr).contains("hook createRuntime[0] /bin/sh: exit status 3"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert_eq!(std::fs::read_dir(e.root()).unwrap().count(), 0);
+}
+
+#[test]
+fn created_container_holds_only_stdio_and_the_fifo() {
+    let e = Env::new("fds");
+    e.config(&["/husk-probe"], |_| {});
+    let b = e.bundle();
+    let pidfile = e.dir.join("pid");
+    let o = e.husk_detached(&[
+        "create",
+        "--bundle",
+        b.to_str().unwrap(),
+        "--pid-file",
+        pidfile.to_str().unwrap(),
+        "fds",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let pid = std::fs::read_to_string(&pidfile).unwrap();
+    let mut fds: Vec<u32> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .map(|d| d.unwrap().file_name().to_str().unwrap().parse().unwrap())
+        .collect();
+    fds.sort();
+    assert_eq!(fds.len(), 4, "{fds:?}");
+    assert_eq!(&fds[..3], &[0, 1, 2]);
+    let fifo = std::fs::read_link(format!("/proc/{pid}/fd/{}", fds[3])).unwrap();
+    assert!(fifo.to_string_lossy().ends_with("exec.fifo"), "{fifo:?}");
+    // Identity and no_new_privs are applied before Ready, so errors reach `create`.
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    assert!(status.contains("NoNewPrivs:\t1"), "{status}");
+    assert!(e.husk(&["delete", "--force", "fds"]).status.success());
+}

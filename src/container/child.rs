@@ -20,6 +20,7 @@ use rustix::io::Errno;
 
 /// What the container process needs, prepared by the runtime before the clone.
 pub struct ChildPlan<'a> {
+    pub id: &'a str,
     pub spec: &'a Spec<'a>,
     pub bundle: &'a CPath,
     pub rootfs: &'a CPath,
@@ -35,7 +36,10 @@ pub struct ChildPlan<'a> {
 
 /// Entry of the container process. Never returns.
 pub fn main(plan: &ChildPlan<'_>) -> ! {
-    match build(plan) {
+    // Our pid as the host sees it, for the State JSON of the hooks: /proc is still the
+    // runtime's here, so /proc/self names the host pid even in a new pid namespace.
+    let pid = host_pid();
+    match build(plan, pid) {
         Ok(()) => {}
         Err(e) => {
             sync::send_failure(plan.sync, &e);
@@ -50,7 +54,12 @@ pub fn main(plan: &ChildPlan<'_>) -> ! {
         crate::sys::exit(0);
     }
     if let Some(h) = &plan.spec.hooks {
-        if let Err(e) = hooks::run(HookKind::StartContainer, &h.start_container, b"{}") {
+        let state = super::create::state_json(plan.id, "created", pid, plan.bundle, plan.spec);
+        if let Err(e) = hooks::run(
+            HookKind::StartContainer,
+            &h.start_container,
+            state.as_bytes(),
+        ) {
             crate::error!("{e}");
             crate::sys::exit(1);
         }
@@ -64,7 +73,7 @@ pub fn main(plan: &ChildPlan<'_>) -> ! {
     })
 }
 
-fn build(plan: &ChildPlan<'_>) -> Result<()> {
+fn build(plan: &ChildPlan<'_>, pid: i32) -> Result<()> {
     // Signals the runtime blocked (run forwards them) must not stay blocked for the user's
     // program: execve keeps the mask.
     crate::sys::process::set_sigmask(crate::sys::process::SigMask(0))
@@ -108,7 +117,14 @@ fn build(plan: &ChildPlan<'_>) -> Result<()> {
             sync::send_tag(plan.sync, Tag::RuntimeHooks)?;
             expect(plan.sync, Tag::Go)?;
         }
-        hooks::run(HookKind::CreateContainer, &h.create_container, b"{}")?;
+        if !h.create_container.is_empty() {
+            let state = super::create::state_json(plan.id, "creating", pid, plan.bundle, spec);
+            hooks::run(
+                HookKind::CreateContainer,
+                &h.create_container,
+                state.as_bytes(),
+            )?;
+        }
     }
     // Relative bind-mount sources are relative to the bundle (runtime-spec).
     rustix::process::chdir(plan.bundle.as_cstr())
@@ -127,7 +143,21 @@ fn build(plan: &ChildPlan<'_>) -> Result<()> {
         process::apply_identity(p)?;
         process::check_program(p)?;
     }
-    sync::send_tag(plan.sync, Tag::Ready)
+    sync::send_tag(plan.sync, Tag::Ready)?;
+    // Waiting for start: hold nothing but the FIFO (and the caller's preserved fds).
+    crate::sys::fds::close_all_except(3 + plan.preserve_fds as i32, &[plan.fifo.as_raw_fd()]);
+    Ok(())
+}
+
+/// The host pid of this process, from the runtime's /proc (0 if unreadable).
+fn host_pid() -> i32 {
+    let mut b = [0u8; 16];
+    match rustix::fs::readlinkat_raw(rustix::fs::CWD, c"/proc/self", &mut b[..]) {
+        Ok(n) => crate::cli::args::number::<u32>(&b[..n.min(16)], "pid")
+            .map(|n| n as i32)
+            .unwrap_or(0),
+        Err(_) => 0,
+    }
 }
 
 fn expect(sock: &OwnedFd, tag: Tag) -> Result<()> {

@@ -152,6 +152,7 @@ fn build(
     let new_userns = flags & linux_raw_sys::general::CLONE_NEWUSER as u64 != 0;
     let (pid, pidfd) = {
         let plan = ChildPlan {
+            id: entry.id(),
             spec,
             bundle,
             rootfs: &rootfs,
