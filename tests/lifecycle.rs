@@ -573,3 +573,110 @@ fn created_container_holds_only_stdio_and_the_fifo() {
     assert!(status.contains("NoNewPrivs:\t1"), "{status}");
     assert!(e.husk(&["delete", "--force", "fds"]).status.success());
 }
+
+fn with_userns(v: &mut JsonValue) {
+    v["linux"]["namespaces"]
+        .push(json::object! {"type": "user"})
+        .unwrap();
+    v["linux"]["uidMappings"] = json::array![{"containerID": 0, "hostID": 100000, "size": 65536}];
+    v["linux"]["gidMappings"] = json::array![{"containerID": 0, "hostID": 100000, "size": 65536}];
+}
+
+#[test]
+fn user_namespace_with_mappings() {
+    let e = Env::new("userns");
+    // Root in the container is host uid 100000: it cannot create directories in a rootfs
+    // owned by host root (neither can runc), so the image has its mount points.
+    for d in ["proc", "sys", "dev"] {
+        std::fs::create_dir_all(e.bundle().join("rootfs").join(d)).unwrap();
+    }
+    e.config(&["/husk-probe"], with_userns);
+    let o = e.run("u1");
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let r = report(&o);
+    assert_eq!(r["uid"], 0, "root inside the user namespace");
+    assert_ne!(r["ns"]["user"].as_str().unwrap(), ns_of("self", "user"));
+    assert_eq!(r["caps"]["eff"], "0000000020000420");
+    // Devices are bound from the host in a user namespace (mknod is not allowed there).
+    assert!(
+        r["mounts"].members().any(|m| m["dst"] == "/dev/null"),
+        "{}",
+        r["mounts"]
+    );
+
+    // The maps the runtime wrote, seen from the host.
+    let b = e.bundle();
+    let pidfile = e.dir.join("pid");
+    let o = e.husk_detached(&[
+        "create",
+        "--bundle",
+        b.to_str().unwrap(),
+        "--pid-file",
+        pidfile.to_str().unwrap(),
+        "u2",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let pid = std::fs::read_to_string(&pidfile).unwrap();
+    let map = std::fs::read_to_string(format!("/proc/{pid}/uid_map")).unwrap();
+    assert_eq!(
+        map.split_whitespace().collect::<Vec<_>>(),
+        ["0", "100000", "65536"]
+    );
+    let map = std::fs::read_to_string(format!("/proc/{pid}/gid_map")).unwrap();
+    assert_eq!(
+        map.split_whitespace().collect::<Vec<_>>(),
+        ["0", "100000", "65536"]
+    );
+    // Its host uid is the mapped one.
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    assert!(
+        status.lines().any(|l| l.starts_with("Uid:\t100000\t")),
+        "{status}"
+    );
+    assert!(e.husk(&["delete", "--force", "u2"]).status.success());
+}
+
+#[test]
+fn namespaces_joined_by_path() {
+    let e = Env::new("join");
+    e.config(&["/husk-probe", "sleep", "60"], |v| {
+        v["hostname"] = "first".into()
+    });
+    let b = e.bundle();
+    let pidfile = e.dir.join("pid");
+    let o = e.husk_detached(&[
+        "create",
+        "--bundle",
+        b.to_str().unwrap(),
+        "--pid-file",
+        pidfile.to_str().unwrap(),
+        "first",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let pid = std::fs::read_to_string(&pidfile).unwrap();
+    // A second container joins the first one's uts, net and ipc namespaces.
+    e.config(&["/husk-probe"], |v| {
+        let mut ns = json::array![];
+        for t in ["pid", "mount"] {
+            ns.push(json::object! {"type": t}).unwrap();
+        }
+        for (t, p) in [("uts", "uts"), ("network", "net"), ("ipc", "ipc")] {
+            ns.push(json::object! {"type": t, "path": format!("/proc/{pid}/ns/{p}")})
+                .unwrap();
+        }
+        v["linux"]["namespaces"] = ns;
+        v.remove("hostname");
+    });
+    let o = e.run("second");
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let r = report(&o);
+    assert_eq!(
+        r["hostname"], "first",
+        "joined the first container's uts namespace"
+    );
+    for ns in ["uts", "net", "ipc"] {
+        assert_eq!(r["ns"][ns].as_str().unwrap(), ns_of(&pid, ns), "{ns}");
+    }
+    assert_ne!(r["ns"]["pid"].as_str().unwrap(), ns_of(&pid, "pid"));
+    assert!(e.husk(&["delete", "--force", "first"]).status.success());
+}

@@ -479,6 +479,13 @@ fn mount_new(p: &MountPlan<'_>, dst: BorrowedFd<'_>, flags: u32, ctx: &Ctx) -> R
             bind(sys.as_fd(), dst, true).map_err(|e| mount_err("bind", e, p))?;
             Ok(true)
         }
+        // A user namespace without its own cgroup namespace may not mount cgroup2: bind the
+        // runtime's hierarchy instead (read-only through the same second step), as runc does.
+        Err(Errno::PERM) if p.fs == Fs::Cgroup2 && ctx.new_userns => {
+            let cg = open_dir(c"/sys/fs/cgroup")?;
+            bind(cg.as_fd(), dst, true).map_err(|e| mount_err("bind", e, p))?;
+            Ok(true)
+        }
         Err(e) => Err(mount_err("mount", e, p)),
     }
 }
