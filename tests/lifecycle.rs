@@ -680,3 +680,43 @@ fn namespaces_joined_by_path() {
     assert_ne!(r["ns"]["pid"].as_str().unwrap(), ns_of(&pid, "pid"));
     assert!(e.husk(&["delete", "--force", "first"]).status.success());
 }
+
+#[test]
+fn time_namespace_with_offsets() {
+    let e = Env::new("timens");
+    e.config(&["/husk-probe", "sleep", "60"], |v| {
+        v["linux"]["namespaces"]
+            .push(json::object! {"type": "time"})
+            .unwrap();
+        v["linux"]["timeOffsets"] =
+            json::object! {"boottime": {"secs": 86400, "nanosecs": 0}, "monotonic": {"secs": 3600}};
+    });
+    let b = e.bundle();
+    let pidfile = e.dir.join("pid");
+    let o = e.husk_detached(&[
+        "create",
+        "--bundle",
+        b.to_str().unwrap(),
+        "--pid-file",
+        pidfile.to_str().unwrap(),
+        "t1",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let pid = std::fs::read_to_string(&pidfile).unwrap();
+    assert!(e.husk_detached(&["start", "t1"]).status.success());
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    // After execve the probe is in the new time namespace, with the configured offsets.
+    assert_ne!(ns_of(&pid, "time"), ns_of("self", "time"));
+    let offs = std::fs::read_to_string(format!("/proc/{pid}/timens_offsets")).unwrap();
+    assert!(
+        offs.lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["monotonic", "3600", "0"]),
+        "{offs}"
+    );
+    assert!(
+        offs.lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["boottime", "86400", "0"]),
+        "{offs}"
+    );
+    assert!(e.husk(&["delete", "--force", "t1"]).status.success());
+}

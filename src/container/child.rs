@@ -30,6 +30,7 @@ pub struct ChildPlan<'a> {
     pub new_userns: bool,
     pub new_netns: bool,
     pub new_cgroupns: bool,
+    pub new_timens: bool,
     pub no_pivot: bool,
     pub preserve_fds: u32,
 }
@@ -108,6 +109,9 @@ fn build(plan: &ChildPlan<'_>, pid: i32) -> Result<()> {
         let name = d.decode_into(&mut b)?;
         rustix::system::setdomainname(name.as_bytes())
             .map_err(|e| Error::sys("setdomainname", e).value(name.as_bytes()))?;
+    }
+    if plan.new_timens {
+        namespaces::new_time_ns(spec)?;
     }
     if plan.new_netns {
         crate::sys::process::loopback_up().map_err(|e| Error::sys("bring up lo", e))?;

@@ -162,6 +162,7 @@ fn build(
             new_userns,
             new_netns: flags & linux_raw_sys::general::CLONE_NEWNET as u64 != 0,
             new_cgroupns: flags & linux_raw_sys::general::CLONE_NEWCGROUP as u64 != 0,
+            new_timens: spec.namespace("time").is_some_and(|n| n.path.is_none()),
             no_pivot: o.no_pivot,
             preserve_fds: o.preserve_fds,
         };
@@ -215,6 +216,9 @@ fn namespace_plan(spec: &Spec<'_>) -> Result<(u64, heapless::Vec<(u32, OwnedFd),
             .and_then(namespaces::by_name)
             .ok_or(Error::spec("linux.namespaces[].type", "unknown namespace type").at(i))?;
         match &ns.path {
+            // A new time namespace is made by the container process itself (unshare, then
+            // its offsets, then exec enters it): offsets cannot be set once a process is in.
+            None if kind.flag == linux_raw_sys::general::CLONE_NEWTIME => {}
             None => flags |= kind.flag as u64,
             Some(p) => {
                 let mut buf = [0u8; crate::cpath::PATH_MAX];

@@ -127,6 +127,46 @@ pub fn write_id_maps(pid: rustix::process::Pid, spec: &crate::spec::Spec<'_>) ->
     Ok(())
 }
 
+/// A new time namespace for the process's future (execve and children), with
+/// `linux.timeOffsets` written to `/proc/self/timens_offsets` before anything enters it.
+/// Runs in the container process while /proc is still the runtime's; execve moves the
+/// process into the namespace (Linux >= 5.11; on older kernels only its children are in it).
+pub fn new_time_ns(spec: &crate::spec::Spec<'_>) -> crate::Result<()> {
+    use core::fmt::Write;
+    crate::sys::process::unshare(g::CLONE_NEWTIME)
+        .map_err(|e| crate::Error::sys("unshare CLONE_NEWTIME", e))?;
+    let Some(linux) = &spec.linux else {
+        return Ok(());
+    };
+    if linux.time_offsets.is_empty() {
+        return Ok(());
+    }
+    let mut text = crate::out::Buf::<128>::new();
+    for entry in linux.time_offsets.iter() {
+        let (clock, off) = entry?;
+        // The validator allows only these two keys.
+        let name = if clock.eq_str("monotonic") {
+            "monotonic"
+        } else {
+            "boottime"
+        };
+        let _ = writeln!(
+            text,
+            "{name} {} {}",
+            off.secs.unwrap_or(0),
+            off.nanosecs.unwrap_or(0)
+        );
+    }
+    let f = rustix::fs::open(
+        c"/proc/self/timens_offsets",
+        rustix::fs::OFlags::WRONLY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .map_err(|e| crate::Error::sys("open", e).path(b"/proc/self/timens_offsets"))?;
+    crate::out::write_all(&f, text.as_bytes())
+        .map_err(|e| crate::Error::sys("write timens_offsets", e).value(text.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
