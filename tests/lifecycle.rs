@@ -95,6 +95,12 @@ impl Env {
 
 impl Drop for Env {
     fn drop(&mut self) {
+        // A failed test may leave containers: kill them before removing their files.
+        if let Ok(ids) = std::fs::read_dir(self.root()) {
+            for id in ids.flatten() {
+                let _ = self.husk(&["delete", "--force", id.file_name().to_str().unwrap_or("")]);
+            }
+        }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -719,4 +725,57 @@ fn time_namespace_with_offsets() {
         "{offs}"
     );
     assert!(e.husk(&["delete", "--force", "t1"]).status.success());
+}
+
+#[test]
+fn preserve_fds_reach_the_process_and_nothing_else_does() {
+    let e = Env::new("fds2");
+    e.config(&["/husk-probe", "sleep", "60"], |_| {});
+    let b = e.bundle();
+    let pidfile = e.dir.join("pid");
+    let marker = e.dir.join("marker");
+    std::fs::write(&marker, b"x").unwrap();
+    // fd 3 is passed on (--preserve-fds 1); fd 4 is another inherited host fd: not passed.
+    let script = format!(
+        "exec 3<{m} 4<{m}; exec {h} --root {r} create --bundle {b} --pid-file {p} --preserve-fds 1 pf >/dev/null 2>{p}.err",
+        m = marker.display(),
+        h = HUSK,
+        r = e.root().display(),
+        b = b.display(),
+        p = pidfile.display()
+    );
+    let st = Command::new("/bin/sh")
+        .args(["-c", &script])
+        .status()
+        .unwrap();
+    assert!(
+        st.success(),
+        "{}",
+        std::fs::read_to_string(e.dir.join("pid.err")).unwrap_or_default()
+    );
+    let pid = std::fs::read_to_string(&pidfile).unwrap();
+    assert!(e.husk_detached(&["start", "pf"]).status.success());
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert_eq!(
+        std::fs::read_to_string(format!("/proc/{pid}/comm"))
+            .unwrap()
+            .trim(),
+        "husk-probe"
+    );
+    let fds: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .map(|d| d.unwrap().file_name().into_string().unwrap())
+        .collect();
+    let mut fds: Vec<u32> = fds.iter().map(|f| f.parse().unwrap()).collect();
+    fds.sort();
+    assert_eq!(
+        fds,
+        [0, 1, 2, 3],
+        "only stdio and the preserved fd survive exec"
+    );
+    assert_eq!(
+        std::fs::read_link(format!("/proc/{pid}/fd/3")).unwrap(),
+        marker
+    );
+    assert!(e.husk(&["delete", "--force", "pf"]).status.success());
 }
