@@ -779,3 +779,138 @@ fn preserve_fds_reach_the_process_and_nothing_else_does() {
     );
     assert!(e.husk(&["delete", "--force", "pf"]).status.success());
 }
+
+#[test]
+fn readonly_masked_devices_sysctl_and_loopback() {
+    let e = Env::new("protect");
+    // The probe tries writes that the config forbids, then sleeps so the host can look in.
+    e.config(
+        &["/husk-probe", "write", "/newfile", "x", "write", "/proc/sys/kernel/domainname", "x", "write", "/tmp/ok", "x", "report", "sleep", "60"],
+        |v| {
+            v["root"]["readonly"] = true.into();
+            v["mounts"].push(json::object! {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "size=1m", "mode=1777"]}).unwrap();
+            v["linux"]["devices"] = json::array![{"path": "/dev/fuse-like", "type": "c", "major": 10, "minor": 229, "fileMode": 438, "uid": 0, "gid": 0}];
+            v["linux"]["sysctl"] = json::object! {"net.ipv4.ip_forward": "1"};
+        },
+    );
+    let b = e.bundle();
+    let pidfile = e.dir.join("pid");
+    let outf = e.dir.join("out");
+    let out = std::fs::File::create(&outf).unwrap();
+    let errf = std::fs::File::create(e.dir.join("err")).unwrap();
+    let st = Command::new(HUSK)
+        .arg("--root")
+        .arg(e.root())
+        .args([
+            "run",
+            "-d",
+            "--bundle",
+            b.to_str().unwrap(),
+            "--pid-file",
+            pidfile.to_str().unwrap(),
+            "p1",
+        ])
+        .stdout(out)
+        .stderr(errf)
+        .status()
+        .unwrap();
+    assert!(
+        st.success(),
+        "{}",
+        std::fs::read_to_string(e.dir.join("err")).unwrap()
+    );
+    let pid = std::fs::read_to_string(&pidfile).unwrap();
+    let mut r = JsonValue::Null;
+    for _ in 0..200 {
+        if let Ok(t) = std::fs::read_to_string(&outf) {
+            if let Some(l) = t.lines().find(|l| l.starts_with('{')) {
+                r = json::parse(l).unwrap();
+                break;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let errno_of = |path: &str| {
+        r["actions"]
+            .members()
+            .find(|a| a["write"] == path)
+            .map(|a| a["errno"].to_string())
+            .unwrap()
+    };
+    assert_eq!(errno_of("/newfile"), "EROFS", "root.readonly");
+    assert_eq!(
+        errno_of("/proc/sys/kernel/domainname"),
+        "EROFS",
+        "readonlyPaths /proc/sys"
+    );
+    assert_eq!(
+        r["actions"]
+            .members()
+            .find(|a| a["write"] == "/tmp/ok")
+            .unwrap()["ret"],
+        1,
+        "tmpfs /tmp is writable"
+    );
+    let tmp = r["mounts"].members().find(|m| m["dst"] == "/tmp").unwrap();
+    assert!(tmp["opts"].as_str().unwrap().contains("nosuid"), "{tmp}");
+
+    // From the host, through the container's root: masked paths read empty.
+    let root = format!("/proc/{pid}/root");
+    let mut checked = 0;
+    for masked in [
+        "proc/kcore",
+        "proc/timer_list",
+        "proc/keys",
+        "proc/sched_debug",
+    ] {
+        // Masked paths the kernel does not have are skipped, as runc does.
+        if !std::path::Path::new("/").join(masked).exists() {
+            continue;
+        }
+        checked += 1;
+        let data = std::fs::read(format!("{root}/{masked}")).unwrap();
+        assert!(data.is_empty(), "{masked} is masked");
+    }
+    assert!(
+        checked >= 2,
+        "this kernel has too few of the masked files to test"
+    );
+    assert_eq!(
+        std::fs::read_dir(format!("{root}/proc/acpi"))
+            .map(|d| d.count())
+            .unwrap_or(0),
+        0
+    );
+    // linux.devices: the node with its numbers and mode; and the defaults.
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let md = std::fs::metadata(format!("{root}/dev/fuse-like")).unwrap();
+    assert!(md.file_type().is_char_device());
+    assert_eq!((md.rdev() >> 8, md.rdev() & 0xff), (10, 229));
+    assert_eq!(md.mode() & 0o777, 0o666);
+    let null = std::fs::metadata(format!("{root}/dev/null")).unwrap();
+    assert_eq!((null.rdev() >> 8, null.rdev() & 0xff), (1, 3));
+    assert_eq!(
+        std::fs::read_link(format!("{root}/dev/fd"))
+            .unwrap()
+            .to_str(),
+        Some("/proc/self/fd")
+    );
+    // sysctl and loopback, seen from inside the container's network namespace.
+    let inside = |cmd: &[&str]| {
+        let o = Command::new("nsenter")
+            .args(["-t", &pid, "-n"])
+            .args(cmd)
+            .output()
+            .unwrap();
+        text(&o.stdout)
+    };
+    assert_eq!(
+        inside(&["cat", "/proc/sys/net/ipv4/ip_forward"]).trim(),
+        "1"
+    );
+    assert!(
+        inside(&["ip", "-o", "link", "show", "lo"]).contains("UP"),
+        "loopback is up"
+    );
+    assert!(e.husk(&["delete", "--force", "p1"]).status.success());
+}
