@@ -914,3 +914,90 @@ fn readonly_masked_devices_sysctl_and_loopback() {
     );
     assert!(e.husk(&["delete", "--force", "p1"]).status.success());
 }
+
+#[test]
+fn ps_and_kill_all_cover_every_process_of_the_container() {
+    let e = Env::new("psall");
+    let rootfs = e.bundle().join("rootfs");
+    std::fs::create_dir_all(rootfs.join("bin")).unwrap();
+    std::fs::copy("/bin/busybox", rootfs.join("bin/busybox"))
+        .expect("busybox-static (targets/setup.sh)");
+    e.config(
+        &[
+            "/bin/busybox",
+            "sh",
+            "-c",
+            "/bin/busybox sleep 60 & /bin/busybox sleep 61 & wait",
+        ],
+        |v| {
+            v["process"]["oomScoreAdj"] = 100.into();
+        },
+    );
+    let b = e.bundle();
+    let pidfile = e.dir.join("pid");
+    let o = e.husk_detached(&[
+        "run",
+        "-d",
+        "--bundle",
+        b.to_str().unwrap(),
+        "--pid-file",
+        pidfile.to_str().unwrap(),
+        "ps1",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let pid = std::fs::read_to_string(&pidfile).unwrap();
+    let mut pids = JsonValue::Null;
+    for _ in 0..200 {
+        pids = json::parse(&text(&e.husk(&["ps", "--format", "json", "ps1"]).stdout)).unwrap();
+        if pids.len() == 3 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(pids.len(), 3, "{pids}");
+    assert!(pids.members().any(|p| p.to_string() == pid));
+    assert_eq!(
+        std::fs::read_to_string(format!("/proc/{pid}/oom_score_adj"))
+            .unwrap()
+            .trim(),
+        "100"
+    );
+    let table = text(&e.husk(&["ps", "ps1"]).stdout);
+    assert!(
+        table.starts_with("PID") && table.lines().count() == 4,
+        "{table}"
+    );
+    let o = e.husk(&["kill", "--all", "ps1", "KILL"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    for _ in 0..200 {
+        if text(&e.husk(&["state", "ps1"]).stdout).contains("stopped") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    for p in pids.members() {
+        let alive = std::fs::read_to_string(format!("/proc/{p}/stat"))
+            .map(|s| !s.contains(") Z"))
+            .unwrap_or(false);
+        assert!(!alive, "{p} survived kill --all");
+    }
+    assert_eq!(
+        json::parse(&text(&e.husk(&["ps", "--format", "json", "ps1"]).stdout)).unwrap(),
+        json::array![]
+    );
+    assert!(e.husk(&["delete", "ps1"]).status.success());
+}
+
+#[test]
+fn no_pivot_runs_the_container_in_its_rootfs() {
+    let e = Env::new("nopivot");
+    e.config(&["/husk-probe"], |_| {});
+    let b = e.bundle();
+    let o = e.husk(&["run", "--no-pivot", "--bundle", b.to_str().unwrap(), "np"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let r = report(&o);
+    assert_eq!(r["cwd"], "/");
+    assert!(r["mounts"]
+        .members()
+        .any(|m| m["dst"] == "/proc" && m["type"] == "proc"));
+}
