@@ -955,7 +955,9 @@ fn ps_and_kill_all_cover_every_process_of_the_container() {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     assert_eq!(pids.len(), 3, "{pids}");
-    assert!(pids.members().any(|p| p.to_string() == pid));
+    assert!(pids
+        .members()
+        .any(|p| p.as_u32().map(|n| n.to_string()).as_deref() == Some(pid.as_str())));
     assert_eq!(
         std::fs::read_to_string(format!("/proc/{pid}/oom_score_adj"))
             .unwrap()
