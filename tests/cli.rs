@@ -354,9 +354,33 @@ fn features_claims_only_what_is_implemented() {
     let v: Value = json::parse(&text(&o.stdout)).unwrap();
     assert_eq!(v["ociVersionMin"], "1.0.0");
     assert_eq!(v["ociVersionMax"], "1.3.0");
-    // No container support yet: nothing claimed.
-    assert_eq!(v["hooks"], json::array![]);
-    assert_eq!(v["linux"]["namespaces"], json::array![]);
+    assert_eq!(
+        v["hooks"],
+        json::array![
+            "prestart",
+            "createRuntime",
+            "createContainer",
+            "startContainer",
+            "poststart",
+            "poststop"
+        ]
+    );
+    assert_eq!(
+        v["linux"]["namespaces"],
+        json::array!["user", "pid", "network", "ipc", "uts", "mount", "cgroup", "time"]
+    );
+    assert_eq!(v["linux"]["capabilities"].len(), 41);
+    assert!(v["linux"]["capabilities"].contains("CAP_SYS_ADMIN"));
+    let opts: Vec<&str> = v["mountOptions"]
+        .members()
+        .map(|o| o.as_str().unwrap())
+        .collect();
+    for o in ["ro", "nosuid", "rbind", "rro", "rprivate", "strictatime"] {
+        assert!(opts.contains(&o), "{o}");
+    }
+    // Not implemented yet: not claimed.
+    assert!(!opts.contains(&"idmap"));
+    assert_eq!(v["linux"]["mountExtensions"]["idmap"]["enabled"], false);
     assert_eq!(v["linux"]["seccomp"]["enabled"], false);
     assert_eq!(v["linux"]["cgroup"]["v2"], false);
     assert_eq!(

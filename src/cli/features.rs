@@ -1,6 +1,7 @@
 //! `husk features`: the runtime-spec features.md document. It claims only what this husk
-//! really does; each list grows as the lifecycle, cgroup and seccomp work lands (callers
-//! such as containerd decide from it, e.g. whether `rro` or `idmap` mounts may be used).
+//! really does, taken from the tables the code itself uses (mount options, namespaces,
+//! capabilities); cgroups, seccomp, AppArmor, SELinux and idmap mounts say `false` until
+//! they land (callers such as containerd decide from it, e.g. whether `rro` may be used).
 
 use super::args::Parsed;
 use super::commands::Command;
@@ -12,18 +13,19 @@ use core::fmt::Write;
 /// Oldest config version husk accepts (every 1.x parses; see spec::validate).
 pub const OCI_VERSION_MIN: &str = "1.0.0";
 
-/// Hook kinds husk runs. None yet: hooks arrive with containers.
-pub const HOOKS: &[&str] = &[];
-/// Mount options husk applies. None yet: mounts arrive with containers.
-pub const MOUNT_OPTIONS: &[&str] = &[];
-/// Namespaces husk can create or join. None yet.
-pub const NAMESPACES: &[&str] = &[];
-/// Capabilities husk can grant. None yet: capset arrives with containers.
-pub const CAPABILITIES: &[&str] = &[];
+/// Hook kinds husk runs (container::create, child, start, delete).
+pub const HOOKS: &[&str] = &[
+    "prestart",
+    "createRuntime",
+    "createContainer",
+    "startContainer",
+    "poststart",
+    "poststop",
+];
 
-fn list(out: &mut impl Write, items: &[&str]) {
+fn list<'a>(out: &mut impl Write, items: impl IntoIterator<Item = &'a str>) {
     let _ = out.write_str("[");
-    for (i, it) in items.iter().enumerate() {
+    for (i, it) in items.into_iter().enumerate() {
         let _ = write!(out, "{}\"{it}\"", if i > 0 { "," } else { "" });
     }
     let _ = out.write_str("]");
@@ -35,13 +37,16 @@ pub fn render(out: &mut impl Write) {
         "{{\"ociVersionMin\":\"{OCI_VERSION_MIN}\",\"ociVersionMax\":\"{}\",\"hooks\":",
         crate::OCI_VERSION
     );
-    list(out, HOOKS);
+    list(out, HOOKS.iter().copied());
     let _ = out.write_str(",\"mountOptions\":");
-    list(out, MOUNT_OPTIONS);
+    list(out, crate::linux::mounts::supported_options());
     let _ = out.write_str(",\"linux\":{\"namespaces\":");
-    list(out, NAMESPACES);
+    list(
+        out,
+        crate::linux::namespaces::NAMESPACES.iter().map(|n| n.name),
+    );
     let _ = out.write_str(",\"capabilities\":");
-    list(out, CAPABILITIES);
+    list(out, crate::linux::caps::CAPS.iter().map(|(n, _)| *n));
     let _ = out.write_str(
         ",\"cgroup\":{\"v1\":false,\"v2\":false,\"systemd\":false,\"systemdUser\":false,\"rdma\":false},\
          \"seccomp\":{\"enabled\":false},\"apparmor\":{\"enabled\":false},\"selinux\":{\"enabled\":false},\

@@ -109,6 +109,15 @@ const OPTIONS: &[(&str, Op)] = &[
     ("ridmap", Op::Idmap),
 ];
 
+/// Every option name husk applies (for `features`): the table minus idmap/ridmap, which
+/// are refused.
+pub fn supported_options() -> impl Iterator<Item = &'static str> {
+    OPTIONS
+        .iter()
+        .filter(|(_, op)| !matches!(op, Op::Idmap))
+        .map(|(n, _)| *n)
+}
+
 /// A mount's options, parsed.
 #[derive(Clone)]
 pub struct Options {
