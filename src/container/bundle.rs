@@ -85,6 +85,34 @@ impl Bundle {
     }
 }
 
+/// Run the `kind` hooks of the bundle a stored state names (poststart after `start`,
+/// poststop after `delete`), with the State JSON in `status`. The runtime-spec makes their
+/// failure a warning: the container's state has already changed.
+pub fn hooks_after(
+    st: &crate::state::file::StateFile<'_>,
+    kind: crate::linux::hooks::HookKind,
+    status: &str,
+) {
+    let mut b = [0u8; crate::cpath::PATH_MAX];
+    let Ok(dir) = crate::state::file::unescape(st.bundle, &mut b) else {
+        return;
+    };
+    let Ok(mut bundle) = Bundle::read(dir.as_bytes()) else {
+        return;
+    };
+    let bdir = bundle.dir_copy();
+    let Ok(spec) = bundle.spec() else { return };
+    let Some(h) = &spec.hooks else { return };
+    let list = kind.list(h);
+    if list.is_empty() {
+        return;
+    }
+    let state = super::create::state_json(st.id, status, st.pid, &bdir, &spec);
+    if let Err(e) = crate::linux::hooks::run(kind, &list, state.as_bytes()) {
+        crate::warn!("{e}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

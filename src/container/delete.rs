@@ -3,10 +3,8 @@
 //! `delete --force` of an id that does not exist succeeds, as callers' cleanup paths
 //! expect. Runs in the runtime.
 
-use super::bundle::Bundle;
-use super::create::state_json;
 use crate::error::{Error, Kind, Result};
-use crate::linux::hooks::{self, HookKind};
+use crate::linux::hooks::HookKind;
 use crate::state::file::{self, Status};
 use crate::state::{id, live_status, Store};
 
@@ -49,7 +47,7 @@ pub fn delete(root: &[u8], id: &str, force: bool) -> Result<()> {
         kill_and_wait(st.pid)?;
     }
     entry.remove()?;
-    poststop(&st);
+    super::bundle::hooks_after(&st, HookKind::Poststop, "stopped");
     Ok(())
 }
 
@@ -86,26 +84,6 @@ fn kill_and_wait(pid: i32) -> Result<()> {
                 });
             }
             Err(Error::state("container process did not die after SIGKILL"))
-        }
-    }
-}
-
-fn poststop(st: &file::StateFile<'_>) {
-    let mut b = [0u8; crate::cpath::PATH_MAX];
-    let Ok(dir) = file::unescape(st.bundle, &mut b) else {
-        return;
-    };
-    let Ok(mut bundle) = Bundle::read(dir.as_bytes()) else {
-        return;
-    };
-    let bdir = bundle.dir_copy();
-    let Ok(spec) = bundle.spec() else { return };
-    if let Some(h) = &spec.hooks {
-        if !h.poststop.is_empty() {
-            let state = state_json(st.id, "stopped", st.pid, &bdir, &spec);
-            if let Err(e) = hooks::run(HookKind::Poststop, &h.poststop, state.as_bytes()) {
-                crate::warn!("{e}");
-            }
         }
     }
 }

@@ -2,10 +2,8 @@
 //! exec FIFO), record it as running, run the poststart hooks. Runs in the runtime and
 //! returns at once.
 
-use super::bundle::Bundle;
-use super::create::state_json;
 use crate::error::{Error, Result};
-use crate::linux::hooks::{self, HookKind};
+use crate::linux::hooks::HookKind;
 use crate::state::file::{self, Status};
 use crate::state::{id, live_status, Store};
 use rustix::fs::{self, AtFlags, Mode, OFlags};
@@ -44,27 +42,6 @@ pub fn start(root: &[u8], id: &str) -> Result<()> {
     let _ = fs::unlinkat(entry.dir(), super::EXEC_FIFO, AtFlags::empty());
     let annotations = file::annotations_raw(raw);
     entry.write(&st.with_status(Status::Running, annotations))?;
-    poststart(&st);
+    super::bundle::hooks_after(&st, HookKind::Poststart, "running");
     Ok(())
-}
-
-/// poststart hooks: their failure is only a warning (runtime-spec: the container runs).
-fn poststart(st: &file::StateFile<'_>) {
-    let mut b = [0u8; crate::cpath::PATH_MAX];
-    let Ok(dir) = file::unescape(st.bundle, &mut b) else {
-        return;
-    };
-    let Ok(mut bundle) = Bundle::read(dir.as_bytes()) else {
-        return;
-    };
-    let bdir = bundle.dir_copy();
-    let Ok(spec) = bundle.spec() else { return };
-    if let Some(h) = &spec.hooks {
-        if !h.poststart.is_empty() {
-            let state = state_json(st.id, "running", st.pid, &bdir, &spec);
-            if let Err(e) = hooks::run(HookKind::Poststart, &h.poststart, state.as_bytes()) {
-                crate::warn!("{e}");
-            }
-        }
-    }
 }
