@@ -392,6 +392,7 @@ fn stat_step(st: &mut State, path: &[u8]) {
                 s.st_gid
             );
             if matches!(t, T::CharacterDevice | T::BlockDevice) {
+                #[allow(clippy::unnecessary_cast)] // not u64 on every target
                 let dev = s.st_rdev as u64;
                 let _ = write!(
                     b,
