@@ -16,6 +16,7 @@
 //! |                          | or the errno                                                |
 //! | `stat PATH`              | lstat PATH: type, permission bits, uid, gid, and for a      |
 //! |                          | device node its major and minor; or the errno               |
+//! | `statfs PATH`            | statfs PATH: size in bytes and whether it is read-only      |
 //! | `env=NAME,NAME`          | environment variables to include in the report              |
 //!
 //! With no `report` step the report is printed after the last step, so `husk-probe` alone
@@ -35,7 +36,8 @@
 //! report's `actions` list, in step order:
 //! `{"write":PATH,"ret":BYTES}`, `{"read":PATH,"ret":BYTES,"text":FIRST_96_BYTES}`,
 //! `{"stat":PATH,"type":"chr","mode":"0666","uid":0,"gid":0,"major":1,"minor":3}`
-//! (type one of reg dir chr blk lnk fifo sock; major/minor only for chr and blk), with
+//! (type one of reg dir chr blk lnk fifo sock; major/minor only for chr and blk),
+//! `{"statfs":PATH,"size":BYTES,"ro":BOOL}`, with
 //! `"errno":"ENAME"` in place of the results when the call failed.
 //!
 //! # Report
@@ -164,6 +166,13 @@ fn main(args: sys::Args) -> i32 {
                     stat_step(&mut st, p);
                 }
                 None => return usage("stat PATH"),
+            },
+            b"statfs" => match arg(i) {
+                Some(p) => {
+                    i += 1;
+                    statfs_step(&mut st, p);
+                }
+                None => return usage("statfs PATH"),
             },
             w if w.starts_with(b"env=") => st.env = &w[4..],
             _ => return usage("unknown step"),
@@ -401,6 +410,22 @@ fn stat_step(st: &mut State, path: &[u8]) {
                     rustix::fs::minor(dev)
                 );
             }
+        }
+        Err(e) => result(b, Err(e)),
+    }
+    let _ = b.write_str("}");
+}
+
+// The statfs field types differ per target (u32, i64, u64...).
+#[allow(clippy::unnecessary_cast)]
+fn statfs_step(st: &mut State, path: &[u8]) {
+    action_start(st, "statfs", path);
+    let b = &mut st.actions;
+    match rustix::fs::statfs(path) {
+        Ok(s) => {
+            let size = (s.f_blocks as u64).saturating_mul(s.f_bsize as u64);
+            let ro = (s.f_flags as u64) & 1 != 0; // ST_RDONLY
+            let _ = write!(b, "\"size\":{size},\"ro\":{ro}");
         }
         Err(e) => result(b, Err(e)),
     }
