@@ -1,6 +1,8 @@
-//! Run every bundle under the bundles directory, in name order, and print one result line
-//! per bundle. No namespaces yet: plain fork + chroot(rootfs) + chdir(cwd) + execve.
-//! config.json goes through the full parser and validation (`spec::load`) before the fork.
+//! Run every bundle under the bundles directory, in name order, as a container named after
+//! its directory: the runtime's own create (full parsing and validation of config.json
+//! first) + start, a wait for that container process only (its pidfd; orphans that PID 1
+//! inherits meanwhile are left for [`super::power::reap_all`]), then delete; state in
+//! [`STATE_ROOT`]. One result line per bundle carries the container's stdout.
 //!
 //! Runs in PID 1 after the mounts. Failures here are never fatal: a bundle that cannot run
 //! is a failed result line and the boot goes on to the next.
