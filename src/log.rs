@@ -34,6 +34,8 @@ impl Level {
 static LEVEL: AtomicU8 = AtomicU8::new(Level::Warn as u8);
 static JSON: AtomicBool = AtomicBool::new(false);
 static LOG_FD: AtomicI32 = AtomicI32::new(-1);
+/// Where the stderr lines go instead of stderr, or -1 (see `set_capture`).
+static CAPTURE_FD: AtomicI32 = AtomicI32::new(-1);
 /// Whether warnings and errors also go to stderr (errors always do; see `emit`).
 static QUIET_STDERR: AtomicBool = AtomicBool::new(false);
 
@@ -55,6 +57,14 @@ pub fn set_fd(fd: rustix::fd::OwnedFd) {
 /// successful `create` as failure).
 pub fn set_quiet_stderr(q: bool) {
     QUIET_STDERR.store(q, Relaxed);
+}
+
+/// Write the lines meant for stderr into `fd` instead, until called with `None` (husk as
+/// PID 1 collects what creating a bundle's container logs, for its result line). The
+/// caller keeps `fd` open until then.
+pub fn set_capture(fd: Option<BorrowedFd<'_>>) {
+    use rustix::fd::AsRawFd;
+    CAPTURE_FD.store(fd.map_or(-1, |f| f.as_raw_fd()), Relaxed);
 }
 
 pub fn enabled(l: Level) -> bool {
@@ -82,7 +92,13 @@ pub fn emit(l: Level, args: fmt::Arguments<'_>) {
         }
         let _ = b.write_fmt(args);
         b.finish_line();
-        let _ = b.write_to(crate::sys::stderr());
+        let cap = CAPTURE_FD.load(Relaxed);
+        // A captured fd stays open while it is set (set_capture's contract).
+        let _ = b.write_to(if cap >= 0 {
+            crate::sys::borrow_fd(cap)
+        } else {
+            crate::sys::stderr()
+        });
     }
     if let Some(fd) = file {
         let mut b = Buf::<1024>::new();
@@ -126,4 +142,5 @@ macro_rules! debug {
 /// Stop using the log file (the container process closed it with every other host fd).
 pub fn forget_fd() {
     LOG_FD.store(-1, Relaxed);
+    CAPTURE_FD.store(-1, Relaxed);
 }

@@ -381,6 +381,26 @@ fn failed_create_leaves_nothing() {
         "{err}"
     );
     assert_eq!(std::fs::read_dir(e.root()).unwrap().count(), 0);
+    // No mount namespace: refused before anything is made (the rootfs setup would pivot
+    // the caller's own root).
+    e.config(&["/husk-probe"], |v| {
+        let kept: Vec<JsonValue> = v["linux"]["namespaces"]
+            .members()
+            .filter(|n| n["type"] != "mount")
+            .cloned()
+            .collect();
+        v["linux"]["namespaces"] = JsonValue::from(kept);
+        v["linux"].remove("maskedPaths");
+        v["linux"].remove("readonlyPaths");
+    });
+    let o = e.run("nomnt");
+    assert_eq!(o.status.code(), Some(1));
+    let err = text(&o.stderr);
+    assert!(
+        err.starts_with("husk: linux.namespaces: a mount namespace is required"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_dir(e.root()).unwrap().count(), 0);
     // No stray process: nothing runs from this bundle's rootfs.
     let ours = e.bundle().join("rootfs");
     for p in std::fs::read_dir("/proc").unwrap().flatten() {

@@ -12,6 +12,11 @@
 //! | `fork N`                 | fork N children (each exits 0 at once), then reap them      |
 //! | `syscall NAME\|NR [ARG...]` | make a raw call, record its result or errno               |
 //! | `write PATH TEXT`        | create/truncate PATH and write TEXT, record the errno       |
+//! | `read PATH`              | read PATH to its end: bytes read and the first 96 as text,  |
+//! |                          | or the errno                                                |
+//! | `stat PATH`              | lstat PATH: type, permission bits, uid, gid, and for a      |
+//! |                          | device node its major and minor; or the errno               |
+//! | `statfs PATH`            | statfs PATH: size in bytes and whether it is read-only      |
 //! | `env=NAME,NAME`          | environment variables to include in the report              |
 //!
 //! With no `report` step the report is printed after the last step, so `husk-probe` alone
@@ -26,6 +31,14 @@
 //! session keyring), ptrace (PTRACE_CONT on pid 0: ESRCH when allowed), personality
 //! (query), getcwd, prctl; any other syscall by number. See `husk::sys::raw` for which
 //! arguments and numbers are refused.
+//!
+//! Each `write`, `read`, `stat`, `syscall`, `fork` and `alloc` adds one object to the
+//! report's `actions` list, in step order:
+//! `{"write":PATH,"ret":BYTES}`, `{"read":PATH,"ret":BYTES,"text":FIRST_96_BYTES}`,
+//! `{"stat":PATH,"type":"chr","mode":"0666","uid":0,"gid":0,"major":1,"minor":3}`
+//! (type one of reg dir chr blk lnk fifo sock; major/minor only for chr and blk),
+//! `{"statfs":PATH,"size":BYTES,"ro":BOOL}`, with
+//! `"errno":"ENAME"` in place of the results when the call failed.
 //!
 //! # Report
 //! One object: `pid ppid uid euid gid egid groups hostname domainname cwd umask caps
@@ -139,6 +152,27 @@ fn main(args: sys::Args) -> i32 {
                     let _ = st.actions.write_str("}");
                 }
                 _ => return usage("write PATH TEXT"),
+            },
+            b"read" => match arg(i) {
+                Some(p) => {
+                    i += 1;
+                    read_step(&mut st, p);
+                }
+                None => return usage("read PATH"),
+            },
+            b"stat" => match arg(i) {
+                Some(p) => {
+                    i += 1;
+                    stat_step(&mut st, p);
+                }
+                None => return usage("stat PATH"),
+            },
+            b"statfs" => match arg(i) {
+                Some(p) => {
+                    i += 1;
+                    statfs_step(&mut st, p);
+                }
+                None => return usage("statfs PATH"),
             },
             w if w.starts_with(b"env=") => st.env = &w[4..],
             _ => return usage("unknown step"),
@@ -295,6 +329,107 @@ fn syscall(st: &mut State, name: &[u8], args: &[isize]) -> bool {
     }
     let _ = b.write_str("}");
     true
+}
+
+/// `{"KEY":"PATH",` opening an action object.
+fn action_start(st: &mut State, key: &str, path: &[u8]) {
+    let b = &mut st.actions;
+    let _ = b.write_str(if b.is_empty() { "" } else { "," });
+    let _ = write!(b, "{{\"{key}\":\"");
+    let _ = json_escape(b, lossy(path));
+    let _ = b.write_str("\",");
+}
+
+/// Bytes read from a file, at most this many (a masked /proc/kcore reads 0; the real one
+/// would read the machine's memory).
+const READ_MAX: usize = 1 << 20;
+
+fn read_step(st: &mut State, path: &[u8]) {
+    action_start(st, "read", path);
+    let mut head = [0u8; 96];
+    let mut head_len = 0;
+    let r = (|| {
+        let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+        let mut chunk = [0u8; 4096];
+        let mut n = 0;
+        while n < READ_MAX {
+            match rustix::io::read(&fd, &mut chunk) {
+                Ok(0) => break,
+                Ok(k) => {
+                    let take = k.min(head.len() - head_len);
+                    head[head_len..head_len + take].copy_from_slice(&chunk[..take]);
+                    head_len += take;
+                    n += k;
+                }
+                Err(Errno::INTR) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(n as isize)
+    })();
+    result(&mut st.actions, r);
+    if r.is_ok() {
+        let _ = st.actions.write_str(",\"text\":\"");
+        let _ = json_escape(&mut st.actions, lossy(&head[..head_len]));
+        let _ = st.actions.write_str("\"");
+    }
+    let _ = st.actions.write_str("}");
+}
+
+fn stat_step(st: &mut State, path: &[u8]) {
+    use rustix::fs::FileType as T;
+    action_start(st, "stat", path);
+    let b = &mut st.actions;
+    match rustix::fs::lstat(path) {
+        Ok(s) => {
+            let t = T::from_raw_mode(s.st_mode);
+            let name = match t {
+                T::RegularFile => "reg",
+                T::Directory => "dir",
+                T::CharacterDevice => "chr",
+                T::BlockDevice => "blk",
+                T::Symlink => "lnk",
+                T::Fifo => "fifo",
+                T::Socket => "sock",
+                _ => "?",
+            };
+            let _ = write!(
+                b,
+                "\"type\":\"{name}\",\"mode\":\"{:04o}\",\"uid\":{},\"gid\":{}",
+                s.st_mode & 0o7777,
+                s.st_uid,
+                s.st_gid
+            );
+            if matches!(t, T::CharacterDevice | T::BlockDevice) {
+                #[allow(clippy::unnecessary_cast)] // not u64 on every target
+                let dev = s.st_rdev as u64;
+                let _ = write!(
+                    b,
+                    ",\"major\":{},\"minor\":{}",
+                    rustix::fs::major(dev),
+                    rustix::fs::minor(dev)
+                );
+            }
+        }
+        Err(e) => result(b, Err(e)),
+    }
+    let _ = b.write_str("}");
+}
+
+// The statfs field types differ per target (u32, i64, u64...).
+#[allow(clippy::unnecessary_cast)]
+fn statfs_step(st: &mut State, path: &[u8]) {
+    action_start(st, "statfs", path);
+    let b = &mut st.actions;
+    match rustix::fs::statfs(path) {
+        Ok(s) => {
+            let size = (s.f_blocks as u64).saturating_mul(s.f_bsize as u64);
+            let ro = (s.f_flags as u64) & 1 != 0; // ST_RDONLY
+            let _ = write!(b, "\"size\":{size},\"ro\":{ro}");
+        }
+        Err(e) => result(b, Err(e)),
+    }
+    let _ = b.write_str("}");
 }
 
 fn write_file(path: &[u8], text: &[u8]) -> Result<usize, Errno> {

@@ -22,6 +22,7 @@ fn create_opts<'a>(c: &Command, p: &Parsed<'a>) -> Result<CreateOpts<'a>> {
             Some(v) => number(v, "--preserve-fds must be a number")?,
             None => 0,
         },
+        stdout: None,
     })
 }
 

@@ -33,6 +33,8 @@ pub struct ChildPlan<'a> {
     pub new_timens: bool,
     pub no_pivot: bool,
     pub preserve_fds: u32,
+    /// Becomes fd 1 (see `CreateOpts::stdout`).
+    pub stdout: Option<rustix::fd::BorrowedFd<'a>>,
 }
 
 /// Entry of the container process. Never returns.
@@ -83,6 +85,10 @@ fn build(plan: &ChildPlan<'_>, pid: i32) -> Result<()> {
     // /proc files while we still hold host resources (CVE-2016-9962).
     rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
         .map_err(|e| Error::sys("prctl PR_SET_DUMPABLE", e))?;
+    if let Some(out) = plan.stdout {
+        // dup2 clears CLOEXEC on fd 1: the program inherits it as its stdout.
+        rustix::stdio::dup2_stdout(out).map_err(|e| Error::sys("dup2 stdout", e))?;
+    }
     let mut keep: heapless::Vec<i32, 12> = heapless::Vec::new();
     let _ = keep.push(plan.sync.as_raw_fd());
     let _ = keep.push(plan.fifo.as_raw_fd());

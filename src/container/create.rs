@@ -20,7 +20,7 @@ use crate::state::file::{self, NewState, Status};
 use crate::state::{id, Entry, Store};
 use crate::sys::clone::{clone3, Forked};
 use core::fmt::Write;
-use rustix::fd::OwnedFd;
+use rustix::fd::{BorrowedFd, OwnedFd};
 use rustix::fs::{self, Mode, OFlags};
 use rustix::process::Pid;
 
@@ -31,6 +31,9 @@ pub struct CreateOpts<'a> {
     pub console_socket: Option<&'a [u8]>,
     pub no_pivot: bool,
     pub preserve_fds: u32,
+    /// The container process's stdout instead of the runtime's own (dup2'd onto fd 1 in
+    /// the container process; husk as PID 1 captures each bundle's output this way).
+    pub stdout: Option<BorrowedFd<'a>>,
 }
 
 /// A container process that is built and waits for `start`.
@@ -69,6 +72,15 @@ fn check_supported(spec: &Spec<'_>, o: &CreateOpts<'_>) -> Result<()> {
         return Err(Error::unsupported(
             "process.terminal",
             "terminals are not supported yet (set it to false)",
+        ));
+    }
+    if spec.namespace("mount").is_none() {
+        // rootfs setup changes propagation and pivots the root of its mount namespace:
+        // done in the caller's, it would move the caller's own root (pivot_root moves every
+        // process whose root is the old one).
+        return Err(Error::unsupported(
+            "linux.namespaces",
+            "a mount namespace is required (add {\"type\":\"mount\"})",
         ));
     }
     if o.console_socket.is_some() {
@@ -165,6 +177,7 @@ fn build(
             new_timens: spec.namespace("time").is_some_and(|n| n.path.is_none()),
             no_pivot: o.no_pivot,
             preserve_fds: o.preserve_fds,
+            stdout: o.stdout,
         };
         let flags = flags | linux_raw_sys::general::CLONE_PIDFD as u64;
         match clone3(flags, linux_raw_sys::general::SIGCHLD, None) {

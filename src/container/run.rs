@@ -7,7 +7,7 @@ use super::create::{create, CreateOpts};
 use crate::error::{Error, Result};
 use crate::sys::process::{read_signal, sig_bit, signalfd, swap_sigmask, SigMask};
 use rustix::event::{poll, PollFd, PollFlags};
-use rustix::process::{waitpid, WaitOptions};
+use rustix::process::{waitpid, Pid, WaitOptions, WaitStatus};
 
 /// Signals that stay with husk: faults are about husk itself; SIGKILL/SIGSTOP cannot be
 /// caught anyway.
@@ -63,14 +63,10 @@ fn run_inner(root: &[u8], id: &str, o: &CreateOpts<'_>, detach: bool, keep: bool
         if sig == 17 {
             // SIGCHLD: is it the container's init?
             match waitpid(Some(c.pid), WaitOptions::NOHANG) {
-                Ok(Some((_, st))) => {
-                    if let Some(n) = st.exit_status() {
-                        break n;
-                    }
-                    if let Some(s) = st.terminating_signal() {
-                        break 128 + s;
-                    }
-                }
+                Ok(Some((_, st))) => match exit_code(st) {
+                    Some(n) => break n,
+                    None => continue,
+                },
                 _ => continue,
             }
         } else {
@@ -81,4 +77,26 @@ fn run_inner(root: &[u8], id: &str, o: &CreateOpts<'_>, detach: bool, keep: bool
         super::delete::delete(root, id, true)?;
     }
     Ok(code)
+}
+
+/// The exit code of a wait status (128+N when killed by signal N); None for a stop.
+pub fn exit_code(st: WaitStatus) -> Option<i32> {
+    st.exit_status()
+        .or_else(|| st.terminating_signal().map(|s| 128 + s))
+}
+
+/// Block until the container process `pid` ends and reap it, it only: any other child of
+/// the caller (orphans reparented to husk as PID 1) is left for the caller's own reaping.
+pub fn wait_for(pid: Pid) -> Result<i32> {
+    loop {
+        match waitpid(Some(pid), WaitOptions::empty()) {
+            Ok(Some((_, st))) => {
+                if let Some(n) = exit_code(st) {
+                    return Ok(n);
+                }
+            }
+            Ok(None) | Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(Error::sys("waitpid", e)),
+        }
+    }
 }

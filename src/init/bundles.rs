@@ -1,22 +1,29 @@
-//! Run every bundle under the bundles directory, in name order, and print one result line
-//! per bundle. No namespaces yet: plain fork + chroot(rootfs) + chdir(cwd) + execve.
-//! config.json goes through the full parser and validation (`spec::load`) before the fork.
+//! Run every bundle under the bundles directory, in name order, as a container named after
+//! its directory: the runtime's own create (full parsing and validation of config.json
+//! first) + start, a wait for that container process only (its pidfd; orphans that PID 1
+//! inherits meanwhile are left for [`super::power::reap_all`]), then delete; state in
+//! [`STATE_ROOT`]. One result line per bundle carries the container's stdout.
 //!
 //! Runs in PID 1 after the mounts. Failures here are never fatal: a bundle that cannot run
 //! is a failed result line and the boot goes on to the next.
 
 use super::Tally;
+use crate::container::{self, create::CreateOpts};
 use crate::cpath::CPath;
 use crate::out::{json_escape, Buf};
-use crate::spec::{self, Spec, Str};
 use crate::sys::clone::{fork, Forked};
-use crate::sys::exec::{execve, CStrVec};
 use crate::sys::process::SigMask;
 use crate::sys::Errno;
 use crate::{Error, Result};
 use core::ffi::CStr;
 use core::fmt::Write;
+use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{Mode, OFlags};
+
+/// The containers' state root (`--root`): a directory on the /run tmpfs.
+pub const STATE_ROOT: &[u8] = b"/run/husk";
+/// Bytes of what husk logged while creating a container, kept for its result line.
+pub const LOG_MAX: usize = 2048;
 
 /// Bundles considered per boot; more are reported as one failure.
 pub const BUNDLES_MAX: usize = 32;
@@ -46,15 +53,6 @@ pub fn read_file<'b>(path: &CStr, buf: &'b mut [u8]) -> core::result::Result<&'b
     }
 }
 
-/// Parse and validate config.json with the full runtime-spec parser.
-pub fn validate_bundle(buf: &mut [u8]) -> Result<Spec<'_>> {
-    let spec = spec::load(buf)?;
-    if spec.process.is_none() {
-        return Err(Error::spec("process", "required to run the bundle"));
-    }
-    Ok(spec)
-}
-
 /// What a captured child did.
 pub struct Outcome {
     /// Exit code, or 128+signal; -1 if the child could not be started.
@@ -63,17 +61,39 @@ pub struct Outcome {
     pub out: Buf<OUTPUT_MAX>,
     /// Why it could not be started.
     pub error: Option<Error>,
+    /// What husk logged while it tried (the whole reason when `error` is
+    /// `Error::reported()`).
+    pub log: Buf<LOG_MAX>,
+}
+
+impl Outcome {
+    pub fn new() -> Outcome {
+        Outcome {
+            code: -1,
+            out: Buf::new(),
+            error: None,
+            log: Buf::new(),
+        }
+    }
+
+    pub fn failed(e: Error) -> Outcome {
+        let mut o = Outcome::new();
+        o.error = Some(e);
+        o
+    }
+}
+
+impl Default for Outcome {
+    fn default() -> Self {
+        Outcome::new()
+    }
 }
 
 /// Fork; in the child restore the signal mask, send stdout into a pipe and run `f` (its
 /// return is the exit code); in the parent collect the output until EOF and wait for the
 /// child, reaping any other process that ends meanwhile.
 pub fn run_captured(mask: SigMask, f: impl FnOnce() -> i32) -> Outcome {
-    let mut o = Outcome {
-        code: -1,
-        out: Buf::new(),
-        error: None,
-    };
+    let mut o = Outcome::new();
     let (r, w) = match rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC) {
         Ok(p) => p,
         Err(e) => {
@@ -146,9 +166,18 @@ pub fn report(name: &[u8], o: &Outcome, check: bool, tally: &mut Tally) {
         o.error.is_some() || text.starts_with(b"{\"husk_error\"") || (check && o.code != 0);
     match &o.error {
         Some(e) => {
+            // The error, then each line husk logged meanwhile ("husk: " dropped), joined
+            // by "; ".
             let _ = b.write_str("{\"husk_error\":\"");
-            let mut t = Buf::<256>::new();
+            let mut t = Buf::<{ LOG_MAX + 256 }>::new();
             let _ = write!(t, "{e}");
+            for line in o.log.as_bytes().split(|&c| c == b'\n') {
+                let line = line.strip_prefix(b"husk: ").unwrap_or(line).trim_ascii();
+                if !line.is_empty() {
+                    t.push_bytes(if t.is_empty() { b"" } else { b"; " });
+                    t.push_bytes(line);
+                }
+            }
             let _ = json_escape(&mut b, t.as_str());
             let _ = b.write_str("\"}");
         }
@@ -245,7 +274,7 @@ fn list(dir: &CStr) -> core::result::Result<Names, Errno> {
 }
 
 /// Run each bundle of `dir` in name order. A missing directory means no bundles.
-pub fn run_all(dir: &[u8], mask: SigMask, tally: &mut Tally) {
+pub fn run_all(dir: &[u8], tally: &mut Tally) {
     let Ok(d) = CPath::from(dir, "husk.bundles") else {
         tally.fail += 1;
         return;
@@ -274,139 +303,157 @@ pub fn run_all(dir: &[u8], mask: SigMask, tally: &mut Tally) {
         tally.fail += names.skipped;
     }
     for i in 0..names.len {
-        run_bundle(dir, names.get(i), mask, tally);
+        run_bundle(dir, names.get(i), tally);
     }
 }
 
-fn run_bundle(dir: &[u8], name: &[u8], mask: SigMask, tally: &mut Tally) {
-    let o = match prepare_and_run(dir, name, mask) {
-        Ok(o) => o,
-        Err(e) => Outcome {
-            code: -1,
-            out: Buf::new(),
-            error: Some(e),
-        },
+fn run_bundle(dir: &[u8], name: &[u8], tally: &mut Tally) {
+    let o = match CPath::from(dir, "bundle").and_then(|mut b| {
+        b.join(name, "bundle")?;
+        Ok(b)
+    }) {
+        Ok(bundle) => run_container(&bundle, name),
+        Err(e) => Outcome::failed(e),
     };
     report(name, &o, false, tally);
 }
 
-/// Read and validate `dir/name/config.json`, then run its process (all checks before the
-/// fork, so a bad bundle costs no process).
-fn prepare_and_run(dir: &[u8], name: &[u8], mask: SigMask) -> Result<Outcome> {
-    let mut bundle = CPath::from(dir, "bundle")?;
-    bundle.join(name, "bundle")?;
-    let mut cfg_path = CPath::from(bundle.as_bytes(), "bundle")?;
-    cfg_path.join(b"config.json", "bundle")?;
-    let mut region = crate::sys::mem::Region::new(spec::CONFIG_MAX_BYTES + 1)
-        .map_err(|e| Error::sys("mmap", e))?;
-    let buf = crate::state::read_file(cfg_path.as_cstr(), &mut region, "config.json")?;
-    let spec = validate_bundle(buf)?;
-    let Some(process) = spec.process.as_ref() else {
-        return Err(Error::spec("process", "required to run the bundle"));
+/// Run the bundle as a container named after it (create + start + wait + delete, in the
+/// state root [`STATE_ROOT`]), its stdout going into a pipe read here. What husk logs
+/// while creating and starting it is captured too: the reason of a failed result, or
+/// passed on to stderr when the container ran.
+fn run_container(bundle: &CPath, name: &[u8]) -> Outcome {
+    let mut o = Outcome::new();
+    let Ok(id) = core::str::from_utf8(name) else {
+        return Outcome::failed(Error::spec("bundle", "name is not UTF-8").value(name));
     };
-    let mut rootfs = CPath::new();
-    let mut root = [0u8; 1024];
-    let root = match &spec.root {
-        Some(r) => r.path.decode_into(&mut root)?,
-        None => "rootfs",
+    let pipes = pipe(false).and_then(|p| Ok((p, pipe(true)?)));
+    let ((r, w), (log_r, log_w)) = match pipes {
+        Ok(p) => p,
+        Err(e) => return Outcome::failed(e),
     };
-    if !root.starts_with('/') {
-        rootfs.join(bundle.as_bytes(), "root.path")?;
-    }
-    rootfs.join(root.as_bytes(), "root.path")?;
-    let mut cwd = CPath::new();
-    let mut cwd_buf = [0u8; 1024];
-    cwd.join(
-        process.cwd.decode_into(&mut cwd_buf)?.as_bytes(),
-        "process.cwd",
-    )?;
-    let mut argv: CStrVec<64, 8192> = CStrVec::new();
-    let mut envp: CStrVec<128, 16384> = CStrVec::new();
-    fill(&mut argv, process.args.iter(), "process.args")?;
-    fill(&mut envp, process.env.iter(), "process.env")?;
-    Ok(run_captured(mask, || {
-        exec_child(&rootfs, &cwd, &argv, &envp)
-    }))
-}
-
-/// Decode each string of a lazy list into `v`.
-fn fill<'a, const N: usize, const B: usize>(
-    v: &mut CStrVec<N, B>,
-    items: impl Iterator<Item = Result<Str<'a>>>,
-    what: &'static str,
-) -> Result<()> {
-    for (i, s) in items.enumerate() {
-        let s = s?;
-        let mut ok = Ok(());
-        v.push_with(s.decoded_len(), |dst| {
-            ok = s.decode_into(dst).map(drop);
-        })
-        .map_err(|_| Error::capacity(what, (i + 1) as u64, N as u64, "entries or bytes"))?;
-        ok?;
-        if v.get(i).is_some_and(|e| e.contains(&0)) {
-            return Err(Error::spec(what, "string contains a NUL byte").value(s.raw().as_bytes()));
-        }
-    }
-    Ok(())
-}
-
-/// In the child: chroot into the rootfs, chdir to cwd, execve. On failure print a
-/// `{"husk_error":...}` line (the result line's JSON) and exit 127 (126 for EACCES).
-fn exec_child<const N: usize, const B: usize, const M: usize, const C: usize>(
-    rootfs: &CPath,
-    cwd: &CPath,
-    argv: &CStrVec<N, B>,
-    envp: &CStrVec<M, C>,
-) -> i32 {
-    let fail = |what: &'static str, e: Errno, arg: &[u8]| -> i32 {
-        let e = Error::sys(what, e).path(arg);
-        crate::outln!(crate::sys::stdout(), "{{\"husk_error\":\"{}\"}}", Esc(e));
-        if e.errno == Some(Errno::ACCESS) {
-            126
-        } else {
-            127
+    crate::log::set_capture(Some(log_w.as_fd()));
+    let opts = CreateOpts {
+        bundle: bundle.as_bytes(),
+        pid_file: None,
+        console_socket: None,
+        no_pivot: false,
+        preserve_fds: 0,
+        stdout: Some(w.as_fd()),
+    };
+    let created =
+        container::create::create(STATE_ROOT, id, &opts).and_then(
+            |c| match container::start::start(STATE_ROOT, id) {
+                Ok(()) => Ok(c),
+                Err(e) => {
+                    let _ = container::delete::delete(STATE_ROOT, id, true);
+                    Err(e)
+                }
+            },
+        );
+    crate::log::set_capture(None);
+    // Only the container holds the write end now: EOF when it (and what it left) is gone.
+    drop(w);
+    drain(&log_r, &mut o.log);
+    drop(log_w);
+    let c = match created {
+        Ok(c) => c,
+        Err(e) => {
+            o.error = Some(e);
+            return o;
         }
     };
-    if let Err(e) = rustix::process::chroot(rootfs.as_cstr()) {
-        return fail("chroot", e, rootfs.as_bytes());
+    if !o.log.is_empty() {
+        let _ = crate::out::write_all(crate::sys::stderr(), o.log.as_bytes());
+        o.log = Buf::new();
     }
-    if let Err(e) = rustix::process::chdir(cwd.as_cstr()) {
-        return fail("chdir", e, cwd.as_bytes());
+    match collect(&c, &r, &mut o.out) {
+        Ok(code) => o.code = code,
+        Err(e) => {
+            o.error = Some(e);
+            return o;
+        }
     }
-    let arg0 = argv.get(0).unwrap_or(b"");
-    let Ok(prog) = CPath::from(arg0, "process.args[0]") else {
-        return fail("execve", Errno::NAMETOOLONG, arg0);
-    };
-    let e = execve(prog.as_cstr(), argv, envp);
-    fail("execve", e, prog.as_bytes())
+    if let Err(e) = container::delete::delete(STATE_ROOT, id, false) {
+        o.error = Some(e);
+    }
+    o
 }
 
-/// Display an error JSON-escaped.
-struct Esc(Error);
+/// A CLOEXEC pipe; `nonblocking`: both ends (a log capture must never block PID 1),
+/// otherwise only the read end (the write end is the container's stdout).
+fn pipe(nonblocking: bool) -> Result<(OwnedFd, OwnedFd)> {
+    let (r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+        .map_err(|e| Error::sys("pipe2", e))?;
+    rustix::io::ioctl_fionbio(&r, true).map_err(|e| Error::sys("ioctl FIONBIO", e))?;
+    if nonblocking {
+        rustix::io::ioctl_fionbio(&w, true).map_err(|e| Error::sys("ioctl FIONBIO", e))?;
+    }
+    Ok((r, w))
+}
 
-impl core::fmt::Display for Esc {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let mut t = Buf::<256>::new();
-        let _ = write!(t, "{}", self.0);
-        json_escape(f, t.as_str())
+/// Read what a non-blocking pipe holds now into `out`; true at EOF.
+fn drain<const N: usize>(r: &OwnedFd, out: &mut Buf<N>) -> bool {
+    let mut chunk = [0u8; 4096];
+    loop {
+        match rustix::io::read(r, &mut chunk) {
+            Ok(0) => return true,
+            Ok(n) => {
+                out.push_bytes(&chunk[..n]);
+            }
+            Err(Errno::INTR) => {}
+            Err(Errno::AGAIN) => return false,
+            Err(e) => {
+                crate::warn!("init: {}", Error::sys("read", e));
+                return true;
+            }
+        }
+    }
+}
+
+/// Read the container's stdout until its process ends (its pidfd becomes readable, or,
+/// without a pidfd, at EOF), reap that process only, then take what is left in the pipe
+/// without waiting for processes it left behind.
+fn collect(c: &container::create::Created, r: &OwnedFd, out: &mut Buf<OUTPUT_MAX>) -> Result<i32> {
+    use rustix::event::{PollFd, PollFlags};
+    let mut eof = false;
+    loop {
+        let mut exited = false;
+        match (&c.pidfd, eof) {
+            (Some(p), false) => {
+                let mut fds = [PollFd::new(r, PollFlags::IN), PollFd::new(p, PollFlags::IN)];
+                poll_retry(&mut fds)?;
+                exited = !fds[1].revents().is_empty();
+            }
+            (Some(p), true) => {
+                poll_retry(&mut [PollFd::new(p, PollFlags::IN)])?;
+                exited = true;
+            }
+            (None, false) => poll_retry(&mut [PollFd::new(r, PollFlags::IN)])?,
+            (None, true) => exited = true,
+        }
+        eof = eof || drain(r, out);
+        if exited {
+            let code = container::run::wait_for(c.pid)?;
+            drain(r, out);
+            return Ok(code);
+        }
+    }
+}
+
+fn poll_retry(fds: &mut [rustix::event::PollFd<'_>]) -> Result<()> {
+    loop {
+        match rustix::event::poll(fds, None) {
+            Ok(_) => return Ok(()),
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(Error::sys("poll", e)),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bundle_needs_a_valid_config_with_process() {
-        let mut c = *br#"{"ociVersion":"1.0.2","process":{"args":["/p","exit","3"],"env":["A=b"],"cwd":"/w"},"root":{"path":"rootfs"}}"#;
-        let spec = validate_bundle(&mut c).unwrap();
-        assert_eq!(spec.process.unwrap().args.len(), 3);
-        let mut bad =
-            *br#"{"ociVersion":"1.0.2","process":{"args":[],"cwd":"/"},"root":{"path":"r"}}"#;
-        assert!(validate_bundle(&mut bad).is_err());
-        let mut bad = *br#"{"ociVersion":"1.0.2","root":{"path":"x"}}"#;
-        assert!(validate_bundle(&mut bad).is_err());
-    }
 
     #[test]
     fn names_sorted() {

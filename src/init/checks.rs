@@ -77,11 +77,7 @@ fn try_pivot() -> crate::Result<()> {
 /// `cgroup`: cgroup2 is mounted and every available controller is enabled for the root's
 /// children (cgroup.subtree_control lists the same names as cgroup.controllers).
 pub fn cgroup(tally: &mut Tally) {
-    let mut o = super::bundles::Outcome {
-        code: 0,
-        out: crate::out::Buf::new(),
-        error: None,
-    };
+    let mut o = super::bundles::Outcome::new();
     let mut a = [0u8; 512];
     let mut b = [0u8; 512];
     let avail = super::bundles::read_file(c"/sys/fs/cgroup/cgroup.controllers", &mut a);

@@ -62,7 +62,7 @@ pub fn boot(_args: crate::sys::Args) -> i32 {
         checks::pivot_root(mask, moved, &mut tally);
         checks::cgroup(&mut tally);
     }
-    bundles::run_all(opts.bundles.as_bytes(), mask, &mut tally);
+    bundles::run_all(opts.bundles.as_bytes(), &mut tally);
     crate::outln!(
         crate::sys::stdout(),
         "HUSK-DONE pass={} fail={} kernel_ms={} init_ms={}",

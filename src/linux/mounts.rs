@@ -507,10 +507,12 @@ pub fn set_propagation(mnt: BorrowedFd<'_>, flags: u32) -> Result<(), Errno> {
 /// Change the attributes of the mount whose root `mnt` is (and of every mount below it if
 /// `recursive`). Without mount_setattr (< 5.12) a non-recursive change is a
 /// `MS_BIND | MS_REMOUNT` keeping the flags the mount has (a user namespace forbids
-/// dropping locked ones); a recursive one answers ENOSYS for the caller to name.
+/// dropping locked ones); a recursive one is that on each mount of the tree
+/// ([`setattr_tree`]).
 pub fn setattr(mnt: BorrowedFd<'_>, recursive: bool, attr: Attr) -> Result<(), Errno> {
     match crate::sys::mount::mount_setattr(mnt, recursive, attr) {
-        Err(Errno::NOSYS) if !recursive => {
+        Err(Errno::NOSYS) if recursive => setattr_tree(mnt, attr),
+        Err(Errno::NOSYS) => {
             let cur = rustix::fs::fstatvfs(mnt)?.f_flag.bits() as u32;
             // ST_* per-mount bits share their values with MS_* (statvfs(3)).
             let keep = g::MS_RDONLY
@@ -531,6 +533,74 @@ pub fn setattr(mnt: BorrowedFd<'_>, recursive: bool, attr: Attr) -> Result<(), E
         }
         r => r,
     }
+}
+
+/// Bytes of /proc/self/mountinfo [`setattr_tree`] reads (EFBIG beyond).
+const MOUNTINFO_MAX: usize = 256 * 1024;
+
+/// A recursive [`setattr`] before mount_setattr: the one-mount change on `mnt`, then on
+/// each mount whose mount point is below `mnt`'s path in /proc/self/mountinfo (parents
+/// first, as listed). Unlike mount_setattr it is not atomic, and of mounts stacked on one
+/// point only the top one changes.
+fn setattr_tree(mnt: BorrowedFd<'_>, attr: Attr) -> Result<(), Errno> {
+    setattr(mnt, false, attr)?;
+    let mut at = [core::mem::MaybeUninit::<u8>::uninit(); crate::cpath::PATH_MAX];
+    let (top, _) =
+        rustix::fs::readlinkat_raw(rustix::fs::CWD, FdPath::new(mnt).as_cstr(), &mut at)?;
+    let top: &[u8] = top;
+    let mut region = crate::sys::mem::Region::new(MOUNTINFO_MAX)?;
+    let info = crate::init::bundles::read_file(c"/proc/self/mountinfo", &mut region)?;
+    let mut point = [0u8; crate::cpath::PATH_MAX];
+    for line in info.split(|&c| c == b'\n') {
+        // id parent maj:min root MOUNT-POINT ...
+        let Some(raw) = line.split(|&c| c == b' ').nth(4) else {
+            continue;
+        };
+        let Some(p) = unescape_octal(raw, &mut point) else {
+            continue;
+        };
+        let below = match p.strip_prefix(top) {
+            Some(rest) => rest.first() == Some(&b'/') || (top == b"/" && !rest.is_empty()),
+            None => false,
+        };
+        if !below {
+            continue;
+        }
+        let mut path = [0u8; crate::cpath::PATH_MAX + 1];
+        path[..p.len()].copy_from_slice(p);
+        let Ok(c) = CStr::from_bytes_until_nul(&path[..=p.len()]) else {
+            continue;
+        };
+        let fd = rustix::fs::open(
+            c,
+            rustix::fs::OFlags::PATH | rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )?;
+        setattr(fd.as_fd(), false, attr)?;
+    }
+    Ok(())
+}
+
+/// A mountinfo field with its `\ooo` escapes (space, tab, newline, backslash) decoded into
+/// `out`; None if it does not fit.
+fn unescape_octal<'o>(raw: &[u8], out: &'o mut [u8]) -> Option<&'o [u8]> {
+    let mut n = 0;
+    let mut i = 0;
+    while i < raw.len() {
+        let c = match raw[i..] {
+            [b'\\', a @ b'0'..=b'3', b @ b'0'..=b'7', c @ b'0'..=b'7', ..] => {
+                i += 4;
+                (a - b'0') * 64 + (b - b'0') * 8 + (c - b'0')
+            }
+            _ => {
+                i += 1;
+                raw[i - 1]
+            }
+        };
+        *out.get_mut(n)? = c;
+        n += 1;
+    }
+    Some(&out[..n])
 }
 
 /// A read-only, empty tmpfs on `dst` (masked directories): fsopen/fsmount/move_mount, so

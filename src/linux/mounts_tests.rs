@@ -411,3 +411,18 @@ fn plan_rules() {
         "a /sys destination is never reached through a symlink"
     );
 }
+
+#[test]
+fn mountinfo_escapes_are_decoded() {
+    let mut b = [0u8; 32];
+    assert_eq!(
+        unescape_octal(br"/a\040b\011c\134d", &mut b),
+        Some(&b"/a b\tc\\d"[..])
+    );
+    assert_eq!(
+        unescape_octal(br"/plain\9", &mut b),
+        Some(&br"/plain\9"[..])
+    );
+    let mut small = [0u8; 3];
+    assert_eq!(unescape_octal(b"/long", &mut small), None);
+}

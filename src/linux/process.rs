@@ -283,12 +283,16 @@ pub fn cloexec_from(first: u32) -> Result<()> {
         Err(e) => return Err(Error::sys("close_range", e)),
     }
     // Before 5.11: walk /proc/self/fd.
-    let dir = rustix::fs::open(
+    let dir = match rustix::fs::open(
         c"/proc/self/fd",
         OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
         Mode::empty(),
-    )
-    .map_err(|e| Error::sys("open /proc/self/fd", e))?;
+    ) {
+        Ok(d) => d,
+        // No /proc in the container: try every number up to the bound.
+        Err(Errno::NOENT) => return cloexec_numbers(first),
+        Err(e) => return Err(Error::sys("open /proc/self/fd", e)),
+    };
     let mut buf = [core::mem::MaybeUninit::<u8>::uninit(); 2048];
     let mut it = rustix::fs::RawDir::new(&dir, &mut buf);
     while let Some(ent) = it.next() {
@@ -301,6 +305,29 @@ pub fn cloexec_from(first: u32) -> Result<()> {
                 Ok(()) | Err(Errno::BADF) => {}
                 Err(e) => return Err(Error::sys("fcntl F_SETFD", e)),
             }
+        }
+    }
+    Ok(())
+}
+
+/// Fds the /proc-less fallback of [`cloexec_from`] tries at least.
+const CLOEXEC_SCAN_MIN: u32 = 4096;
+/// ... and at most (a soft RLIMIT_NOFILE can be a million).
+const CLOEXEC_SCAN_MAX: u32 = 1 << 16;
+
+/// [`cloexec_from`] without /proc: F_SETFD on every number from `first` up to the soft
+/// RLIMIT_NOFILE (clamped to the bounds above). The container process closed every other
+/// inherited fd right after the clone, and the kernel hands out the lowest free numbers,
+/// so what is left open is far below the bound.
+fn cloexec_numbers(first: u32) -> Result<()> {
+    let soft = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+        .current
+        .unwrap_or(u64::MAX);
+    let end = soft.clamp(CLOEXEC_SCAN_MIN as u64, CLOEXEC_SCAN_MAX as u64) as u32;
+    for fd in first..end {
+        match crate::sys::fds::set_cloexec(fd as i32) {
+            Ok(()) | Err(Errno::BADF) => {}
+            Err(e) => return Err(Error::sys("fcntl F_SETFD", e)),
         }
     }
     Ok(())

@@ -444,15 +444,7 @@ fn apply_mount(root: BorrowedFd<'_>, p: &MountPlan<'_>, ctx: &Ctx) -> Result<()>
             setattr(top.as_fd(), false, a).map_err(|e| mount_err("setattr", e, p))?;
         }
         if p.opts.rattr != Attr::default() {
-            setattr(top.as_fd(), true, p.opts.rattr).map_err(|e| {
-                if e == Errno::NOSYS {
-                    Error::unsupported("mounts[].options", "needs mount_setattr (Linux 5.12)")
-                        .at(p.index)
-                        .value(p.opts.rname.as_bytes())
-                } else {
-                    mount_err("setattr", e, p)
-                }
-            })?;
+            setattr(top.as_fd(), true, p.opts.rattr).map_err(|e| mount_err("setattr", e, p))?;
         }
     }
     for &pr in p.opts.propagation.iter() {

@@ -157,8 +157,10 @@ macro_rules! entry {
 /// Used for stdio and the log fd. husk makes sure at entry that 0, 1 and 2 are open
 /// ([`ensure_stdio`]), so they can never be reused for another file.
 pub fn borrow_fd(fd: i32) -> rustix::fd::BorrowedFd<'static> {
-    // SAFETY: callers pass only 0-2 (opened at entry, never closed) or the log fd, which is
-    // stored once and never closed while the process runs.
+    // SAFETY: callers pass only 0-2 (opened at entry, never closed), the log fd, which is
+    // stored once and never closed while the process runs, or the log capture fd, which
+    // `log::set_capture`'s caller keeps open until it unsets it (the borrow is used for one
+    // write inside `log::emit` and never kept).
     unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) }
 }
 
