@@ -581,6 +581,25 @@ fn setattr_tree(mnt: BorrowedFd<'_>, attr: Attr) -> Result<(), Errno> {
     Ok(())
 }
 
+/// Where the runtime's mount namespace has a cgroup2 filesystem (`/sys/fs/cgroup` on a
+/// unified host, `/sys/fs/cgroup/unified` on a hybrid one), into `out`; None if none.
+pub fn cgroup2_mount_point<'o>(out: &'o mut [u8]) -> Option<&'o [u8]> {
+    let mut region = crate::sys::mem::Region::new(MOUNTINFO_MAX).ok()?;
+    let info = crate::init::bundles::read_file(c"/proc/self/mountinfo", &mut region).ok()?;
+    for line in info.split(|&c| c == b'\n') {
+        // id parent maj:min root MOUNT-POINT options... - FSTYPE source super-options
+        let Some(sep) = line.windows(3).position(|w| w == b" - ") else {
+            continue;
+        };
+        if line[sep + 3..].split(|&c| c == b' ').next() != Some(b"cgroup2") {
+            continue;
+        }
+        let raw = line.split(|&c| c == b' ').nth(4)?;
+        return unescape_octal(raw, out);
+    }
+    None
+}
+
 /// A mountinfo field with its `\ooo` escapes (space, tab, newline, backslash) decoded into
 /// `out`; None if it does not fit.
 fn unescape_octal<'o>(raw: &[u8], out: &'o mut [u8]) -> Option<&'o [u8]> {

@@ -464,18 +464,24 @@ fn mount_new(p: &MountPlan<'_>, dst: BorrowedFd<'_>, flags: u32, ctx: &Ctx) -> R
     let mut tb = [0u8; 256];
     let t = p.fstype.decode_into(&mut tb).map_err(|e| e.at(p.index))?;
     let typ = CPath::from(t.as_bytes(), "mounts[].type").map_err(|e| e.at(p.index))?;
+    // Without a cgroup namespace, a fresh cgroup2 mount would show the same whole tree as
+    // the runtime's, but it re-applies the hierarchy's root options (nsdelegate,
+    // memory_recursiveprot) for the whole host and waits for an RCU grace period (~10 ms).
+    // Bind the runtime's mount instead; the read-only second step applies as for sysfs.
+    if p.fs == Fs::Cgroup2 && !ctx.new_cgroupns {
+        let mut buf = [0u8; crate::cpath::PATH_MAX];
+        if let Some(at) = mounts::cgroup2_mount_point(&mut buf) {
+            let at = CPath::from(at, "cgroup2 mount point")?;
+            let cg = open_dir(at.as_cstr())?;
+            bind(cg.as_fd(), dst, false).map_err(|e| mount_err("bind", e, p))?;
+            return Ok(true);
+        }
+    }
     match mount_at(src.as_cstr(), dst, typ.as_cstr(), flags, p.opts.data_cstr()) {
         Ok(()) => Ok(false),
         Err(Errno::PERM) if p.fs == Fs::Sysfs && ctx.new_userns => {
             let sys = open_dir(c"/sys")?;
             bind(sys.as_fd(), dst, true).map_err(|e| mount_err("bind", e, p))?;
-            Ok(true)
-        }
-        // A user namespace without its own cgroup namespace may not mount cgroup2: bind the
-        // runtime's hierarchy instead (read-only through the same second step), as runc does.
-        Err(Errno::PERM) if p.fs == Fs::Cgroup2 && ctx.new_userns => {
-            let cg = open_dir(c"/sys/fs/cgroup")?;
-            bind(cg.as_fd(), dst, true).map_err(|e| mount_err("bind", e, p))?;
             Ok(true)
         }
         Err(e) => Err(mount_err("mount", e, p)),
