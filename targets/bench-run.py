@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Time sequential `RUNTIME --root DIR run --bundle B ID` containers (stdlib only).
 
-Usage: bench-run.py OUT.json N BUNDLE WORKDIR NAME=COMMAND... (COMMAND: words split on spaces,
-the runtime and any global flags, e.g. `crun=crun --cgroup-manager=disabled`).
+Usage: bench-run.py OUT.json N WORKDIR NAME=BUNDLE=COMMAND... (COMMAND: words split on
+spaces, the runtime and any global flags, e.g. `crun=/b=crun --cgroup-manager=disabled`).
 
 Pass 1 (timing): N rounds; each round runs every runtime once, in an order rotated by one each
 round, so no runtime always follows the same one. Each run is posix_spawn + wait4 (stdout to
@@ -44,16 +44,18 @@ def fail(name, argv, code, errpath):
 
 
 def main():
-    out, n, bundle, work = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+    out, n, work = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     runtimes = []
-    for spec in sys.argv[5:]:
-        name, cmd = spec.split("=", 1)
-        runtimes.append((name, cmd.split()))
+    for spec in sys.argv[4:]:
+        name, bundle, cmd = spec.split("=", 2)
+        runtimes.append((name, (bundle, cmd.split())))
     errpath = os.path.join(work, "stderr")
     res = {name: {"ns": [], "time_maxrss_kib": []} for name, _ in runtimes}
 
-    def argv_for(name, cmd, tag, i):
+    def argv_for(name, bc, tag, i):
+        bundle, cmd = bc
         root = os.path.join(work, "state-" + name)
+        os.makedirs(root, exist_ok=True)
         return cmd + ["--root", root, "run", "--bundle", bundle, f"bench-{tag}-{i}"]
 
     for i in range(n):
@@ -81,7 +83,7 @@ def main():
         ms = [x / 1e6 for x in r["ns"]]
         left = os.listdir(os.path.join(work, "state-" + name))
         summary[name] = {
-            "command": " ".join(cmd),
+            "command": " ".join(cmd[1]),
             "n": len(ms),
             "mean_ms": statistics.fmean(ms),
             "median_ms": statistics.median(ms),

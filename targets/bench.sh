@@ -45,8 +45,7 @@ husk=$PWD/target/$host_t/release/husk
 n=${BENCH_N:-200}
 work=$PWD/target/bench
 rm -rf "$work"
-mkdir -p "$work/bundle/rootfs" "$work/state-husk" "$work/state-crun" "$work/state-crun-nocg" \
-    "$work/state-runc"
+mkdir -p "$work/bundle/rootfs"
 cp "target/$host_t/release/husk-probe" "$work/bundle/rootfs/husk-probe"
 "$husk" spec --bundle "$work/bundle"
 # One config for all three: husk spec's, without linux.resources (crun cannot load a device
@@ -84,20 +83,21 @@ cg_root=$(stat -f -c %T /sys/fs/cgroup)
 cg_unified=$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null || echo none)
 hide_unified=no
 if [ "$cg_root" = tmpfs ] && [ "$cg_unified" = cgroup2fs ]; then hide_unified=yes; fi
-runtimes=("husk=$husk" "crun=crun" "crun-nocg=crun --cgroup-manager=disabled" "runc=runc")
-bench_in_ns() { # OUT BUNDLE
+# The last two run the second bundle (no /sys/fs/cgroup mount) in the same rotation.
+b=$work/bundle b2=$work/bundle-nocg
+runtimes=("husk=$b=$husk" "crun=$b=crun" "crun-nocg=$b=crun --cgroup-manager=disabled"
+    "runc=$b=runc" "husk-nomnt=$b2=$husk" "crun-nocg-nomnt=$b2=crun --cgroup-manager=disabled")
+bench_in_ns() { # OUT
     unshare --mount --propagation private -- bash -euc '
         [ "$1" = yes ] && umount /sys/fs/cgroup/unified
         shift
-        exec python3 "$@"' bench "$hide_unified" targets/bench-run.py "$1" "$n" "$2" "$work" \
+        exec python3 "$@"' bench "$hide_unified" targets/bench-run.py "$1" "$n" "$work" \
         "${runtimes[@]}"
 }
 run_cmd="BENCH_N=$n just bench"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "bench: $n runs each of husk, crun, crun --cgroup-manager=disabled, runc" >&2
-bench_in_ns "$work/main.json" "$work/bundle"
-echo "bench: again without the /sys/fs/cgroup mount" >&2
-bench_in_ns "$work/nocg.json" "$work/bundle-nocg"
+echo "bench: $n rounds of ${#runtimes[@]} runs, then $n runs each under /usr/bin/time" >&2
+bench_in_ns "$work/runs.json"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 rss_floor=0
 for _ in $(seq 20); do
@@ -111,17 +111,18 @@ kernel="$(uname -sr) ($(uname -m))"
 cpus=$(nproc)
 
 # Markdown tables from the driver's JSON.
-tables=$(python3 - "$work/main.json" "$work/nocg.json" <<'PY'
+tables=$(python3 - "$work/runs.json" <<'PY'
 import json, sys
-main, nocg = (json.load(open(p)) for p in sys.argv[1:3])
+main = json.load(open(sys.argv[1]))
 labels = {"husk": "husk", "crun": "crun", "crun-nocg": "crun --cgroup-manager=disabled",
-          "runc": "runc"}
-def table(r, rss):
+          "runc": "runc", "husk-nomnt": "husk, no /sys/fs/cgroup mount",
+          "crun-nocg-nomnt": "crun --cgroup-manager=disabled, no /sys/fs/cgroup mount"}
+def table(r, keys, rss):
     h = r["husk"]
     print("| runtime | mean ms | median ms | min ms | p90 ms | husk speed-up (mean / median) |"
           + (" peak RSS KiB (max / median) |" if rss else ""))
     print("|---|---|---|---|---|---|" + ("---|" if rss else ""))
-    for k in ["husk", "crun", "crun-nocg", "runc"]:
+    for k in keys:
         x = r[k]
         ratio = "1" if k == "husk" else "%.2fx / %.2fx" % (
             x["mean_ms"] / h["mean_ms"], x["median_ms"] / h["median_ms"])
@@ -130,16 +131,15 @@ def table(r, rss):
         if rss:
             line += " %d / %d |" % (x["max_rss_kib"], x["median_rss_kib"])
         print(line)
-table(main, True)
+table(main, ["husk", "crun", "crun-nocg", "runc"], True)
 print()
 print("TABLE2")
-table(nocg, False)
+table(main, ["husk", "husk-nomnt", "crun-nocg", "crun-nocg-nomnt"], True)
 print()
 print("CHECK")
-for k in ["husk", "crun", "crun-nocg", "runc"]:
-    for r in (main, nocg):
-        if r[k]["left_in_root"]:
-            print("- %s left in its --root: %s" % (labels[k], " ".join(r[k]["left_in_root"])))
+for k in main:
+    if main[k]["left_in_root"]:
+        print("- %s left in its --root: %s" % (labels[k], " ".join(main[k]["left_in_root"])))
 h, c = main["husk"], main["crun"]
 print("VERDICT")
 d = main["crun-nocg"]
@@ -243,7 +243,9 @@ hierarchy at /sys/fs/cgroup/unified (hybrid), and RLIMIT_MEMLOCK cannot be raise
 
 ### Where husk's time goes
 
-Without the \`/sys/fs/cgroup\` mount (second bundle, same N, same rotation; RSS not measured):
+The same rounds also ran a second bundle, identical but without the \`/sys/fs/cgroup\`
+mount, with husk and with \`crun --cgroup-manager=disabled\` (speed-up against the first
+row, husk with the mount):
 
 $nocg_table
 husk always mounts a fresh cgroup2 instance for a \`cgroup\` mount (crun and runc, on this
@@ -254,21 +256,20 @@ cgroup_favor_dynmods) that takes the global cgroup threadgroup rwsem for writing
 waits for an RCU grace period unless one was just taken. Measured by hand with mount(2) in
 a loop: 7 to 15 ms per cgroup2 mount when they are 0.2 s apart, a few µs when back to back,
 about 0.1 ms inside a new cgroup namespace, and about 0.1 ms for a bind mount of the host's
-cgroup2 mount. That cost is the difference between the two tables
-above; it is paid on every container when other work runs between them (as with the
-rotation here), and mostly hidden when husk alone runs back to back. Profiling by hand at
-commit e4f5998 (\`strace -f -T\`, \`strace -c -f\` of one \`husk run\`) showed nothing
-else of that size: about 490 system calls in all (about 100 prctl, 90 close, 54 openat2,
-16 mount plus the new mount API), and the state file
-written twice (created, then running), each fsync'd before its rename: 0.2 to 0.4 ms per
-fsync, the next largest item.
+cgroup2 mount. That cost is most of the difference between husk's two rows above; it is
+paid on every container when other work runs between them (as with the rotation here), and
+mostly hidden when husk alone runs back to back. Profiling by hand at commit e4f5998
+(\`strace -f -T\`, \`strace -c -f\` of one \`husk run\`) showed nothing else of that size:
+about 490 system calls in all (about 100 prctl, 90 close, 54 openat2, 16 mount plus the new
+mount API), and the state file written twice (created, then running), each fsync'd before
+its rename: 0.2 to 0.4 ms per fsync, the next largest item.
 
 ### Targets from the project brief
 
 - husk at least 2x faster than crun per container: husk/crun speed-up here is
   ${crun_mean_ratio}x (mean) / ${crun_median_ratio}x (median): husk **$speed_ok** the target.
   Against \`crun --cgroup-manager=disabled\`: ${nocg_mean_ratio}x / ${nocg_median_ratio}x.
-  (Without the /sys/fs/cgroup mount, see the second table.)
+  Without the /sys/fs/cgroup mount, see "Where husk's time goes".
 - husk at most 1 MiB peak RSS: $husk_rss KiB here: husk **$rss_ok** the target.
 MD
 echo "bench: wrote $out" >&2
