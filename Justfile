@@ -52,7 +52,8 @@ qemu arch="x86_64": build
 qemu-all: build
     qemu-tests/run x86_64 aarch64 armv7 aarch64-5.10
 
-# Measurements for docs/BENCHMARKS.md (sizes, parser stack).
+# Measurements for docs/BENCHMARKS.md: sizes, parser stack, and per-container time and
+# peak RSS of husk, crun and runc (root; installs crun, runc, time; BENCH_N=200 runs each).
 bench: build
     targets/bench.sh
 

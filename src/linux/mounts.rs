@@ -583,7 +583,7 @@ fn setattr_tree(mnt: BorrowedFd<'_>, attr: Attr) -> Result<(), Errno> {
 
 /// Where the runtime's mount namespace has a cgroup2 filesystem (`/sys/fs/cgroup` on a
 /// unified host, `/sys/fs/cgroup/unified` on a hybrid one), into `out`; None if none.
-pub fn cgroup2_mount_point<'o>(out: &'o mut [u8]) -> Option<&'o [u8]> {
+pub fn cgroup2_mount_point(out: &mut [u8]) -> Option<&[u8]> {
     let mut region = crate::sys::mem::Region::new(MOUNTINFO_MAX).ok()?;
     let info = crate::init::bundles::read_file(c"/proc/self/mountinfo", &mut region).ok()?;
     for line in info.split(|&c| c == b'\n') {
