@@ -77,8 +77,10 @@ PY
 # This host is hybrid (cgroup v1 controllers, a cgroup2 hierarchy at /sys/fs/cgroup/unified);
 # crun refuses hybrid mode even with --cgroup-manager=disabled ("cgroups in hybrid mode not
 # supported"). All three therefore run in one private mount namespace where that cgroup2
-# mount is unmounted, so crun and runc see a plain cgroup v1 host. The host's mounts are not
-# touched (private propagation).
+# mount is moved out of /sys/fs/cgroup (bound at /run/husk-bench-cg2, then unmounted from
+# its usual place), so crun and runc see a plain cgroup v1 host while the cgroup2 hierarchy
+# stays mounted, as on any host that has one. The host's mounts are not touched (private
+# propagation), and no new cgroup2 mount is made (that would reset its root options).
 cg_root=$(stat -f -c %T /sys/fs/cgroup)
 cg_unified=$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null || echo none)
 hide_unified=no
@@ -89,7 +91,11 @@ runtimes=("husk=$b=$husk" "crun=$b=crun" "crun-nocg=$b=crun --cgroup-manager=dis
     "runc=$b=runc" "husk-nomnt=$b2=$husk" "crun-nocg-nomnt=$b2=crun --cgroup-manager=disabled")
 bench_in_ns() { # OUT
     unshare --mount --propagation private -- bash -euc '
-        [ "$1" = yes ] && umount /sys/fs/cgroup/unified
+        if [ "$1" = yes ]; then
+            mkdir -p /run/husk-bench-cg2
+            mount --bind /sys/fs/cgroup/unified /run/husk-bench-cg2
+            umount /sys/fs/cgroup/unified
+        fi
         shift
         exec python3 "$@"' bench "$hide_unified" targets/bench-run.py "$1" "$n" "$work" \
         "${runtimes[@]}"
@@ -232,8 +238,12 @@ hierarchy at /sys/fs/cgroup/unified (hybrid), and RLIMIT_MEMLOCK cannot be raise
 - crun refuses hybrid hosts ("cgroups in hybrid mode not supported, drop all controllers
   from cgroupv2"), with or without \`--cgroup-manager=disabled\`. So all three runtimes run
   inside one private mount namespace (\`unshare --mount --propagation private\`) in which
-  /sys/fs/cgroup/unified is unmounted: crun and runc then see a plain cgroup v1 host. The
-  host's own mounts are not changed. (Applied here: $hide_unified.)
+  the cgroup2 mount is moved from /sys/fs/cgroup/unified to /run/husk-bench-cg2 (bind, then
+  unmount): crun and runc then see a plain cgroup v1 host, and the cgroup2 hierarchy stays
+  mounted. The host's own mounts are not changed. (Applied here: $hide_unified.)
+- For a config's \`cgroup\` mount without a cgroup namespace, crun and runc bind the v1
+  hierarchies they find, and husk binds the cgroup2 mount it finds (read-only): all three
+  bind, none mounts a new cgroup filesystem.
 - crun and runc then create and remove a v1 cgroup per container (their defaults). husk
   creates no cgroup (cgroup resources are not implemented yet), so the row
   \`crun --cgroup-manager=disabled\` (no cgroup either) is the closer like-for-like.
@@ -248,17 +258,15 @@ mount, with husk and with \`crun --cgroup-manager=disabled\` (speed-up against t
 row, husk with the mount):
 
 $nocg_table
-husk always mounts a fresh cgroup2 instance for a \`cgroup\` mount (crun and runc, on this
-v1 view, bind-mount the host's v1 hierarchies). A cgroup2 mount made in the initial cgroup
-namespace (no \`cgroup\` namespace in the config, as here) makes the kernel re-apply the
-hierarchy's root flags; by our reading of the kernel source (apply_cgroup_root_flags,
-cgroup_favor_dynmods) that takes the global cgroup threadgroup rwsem for writing, which
-waits for an RCU grace period unless one was just taken. Measured by hand with mount(2) in
-a loop: 7 to 15 ms per cgroup2 mount when they are 0.2 s apart, a few µs when back to back,
-about 0.1 ms inside a new cgroup namespace, and about 0.1 ms for a bind mount of the host's
-cgroup2 mount. That cost is most of the difference between husk's two rows above; it is
-paid on every container when other work runs between them (as with the rotation here), and
-mostly hidden when husk alone runs back to back. Profiling by hand at commit e4f5998
+For a \`cgroup\` mount without a cgroup namespace husk binds the runtime's cgroup2 mount
+(read-only); it mounts a new cgroup2 instance only when none is mounted. That matters: a
+cgroup2 mount made in the initial cgroup namespace makes the kernel re-apply the
+hierarchy's root options for the whole host and, by our reading of the kernel source
+(apply_cgroup_root_flags, cgroup_favor_dynmods), take the global cgroup threadgroup rwsem
+for writing, which waits for an RCU grace period. Measured by hand with mount(2) in a loop:
+7 to 15 ms per cgroup2 mount when they are 0.2 s apart, about 0.1 ms for a bind of the
+existing mount. (Before the bind, at commit e4f5998, that mount was most of husk's time.)
+Profiling by hand at commit e4f5998
 (\`strace -f -T\`, \`strace -c -f\` of one \`husk run\`) showed nothing else of that size:
 about 490 system calls in all (about 100 prctl, 90 close, 54 openat2, 16 mount plus the new
 mount API), and the state file written twice (created, then running), each fsync'd before
