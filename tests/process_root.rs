@@ -33,9 +33,14 @@ struct Seen {
     code: i32,
 }
 
+/// One fork at a time: a child forked by another test thread would inherit this test's pipe
+/// ends (CLOEXEC only acts on exec) and keep the parent's read from ever seeing EOF.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Parse `process_json` into a Process, fork, run `f` in the child, report its result, wait
 /// until the parent has read /proc, exit.
 fn in_child(process_json: &str, f: impl FnOnce(&Process<'_>) -> Result<(), husk::Error>) -> Seen {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut buf = format!(r#"{{"ociVersion":"1.0.2","process":{process_json}}}"#).into_bytes();
     let spec = husk::spec::parse(&mut buf).expect("config");
     let p = spec.process.as_ref().unwrap();
