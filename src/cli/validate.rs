@@ -16,9 +16,9 @@ pub fn run(_g: &Global<'_>, c: &Command, p: &Parsed<'_>) -> Result<i32> {
     let bundle = p.last(c.flags, "bundle").unwrap_or(b".");
     let mut path = CPath::from(bundle, "--bundle")?;
     path.join(b"config.json", "--bundle")?;
-    let mut region = crate::sys::mem::Region::new(spec::CONFIG_MAX_BYTES + 1)
-        .map_err(|e| Error::sys("mmap", e))?;
-    let buf = crate::state::read_file(path.as_cstr(), &mut region, "config.json")?;
+    let mut region =
+        crate::sys::mem::Region::new(spec::CONFIG_MAX_BYTES).map_err(|e| Error::sys("mmap", e))?;
+    let buf = crate::files::read_file(path.as_cstr(), &mut region, "config.json")?;
     // A document that does not parse has one problem, named by the parser.
     let spec = spec::parse(buf)?;
     let mut problems = 0usize;
@@ -63,7 +63,7 @@ pub fn run(_g: &Global<'_>, c: &Command, p: &Parsed<'_>) -> Result<i32> {
 /// AppArmor or SELinux active on this kernel: labels in the config would then matter.
 fn lsm_enabled() -> bool {
     let mut b = [0u8; 8];
-    let apparmor = crate::state::read_file(
+    let apparmor = crate::files::read_file(
         c"/sys/module/apparmor/parameters/enabled",
         &mut b,
         "apparmor",

@@ -20,9 +20,8 @@ impl Bundle {
         let abs = absolute(dir)?;
         let mut cfg = CPath::from(abs.as_bytes(), "--bundle")?;
         cfg.join(b"config.json", "--bundle")?;
-        let mut region =
-            Region::new(spec::CONFIG_MAX_BYTES + 1).map_err(|e| Error::sys("mmap", e))?;
-        let len = crate::state::read_file(cfg.as_cstr(), &mut region, "config.json")?.len();
+        let mut region = Region::new(spec::CONFIG_MAX_BYTES).map_err(|e| Error::sys("mmap", e))?;
+        let len = crate::files::read_file(cfg.as_cstr(), &mut region, "config.json")?.len();
         Ok(Bundle {
             dir: abs,
             region,

@@ -82,7 +82,7 @@ pub fn ps(root: &[u8], id: &str, json: bool) -> Result<()> {
             let name = crate::cpath::CPath::from(p.as_bytes(), "pid")
                 .ok()
                 .and_then(|c| {
-                    crate::state::read_file(c.as_cstr(), &mut comm, "comm")
+                    crate::files::read_file(c.as_cstr(), &mut comm, "comm")
                         .ok()
                         .map(|s| s.len())
                 })

@@ -32,27 +32,6 @@ pub const NAME_MAX: usize = 64;
 /// Bytes of a process's stdout kept for its result line.
 pub const OUTPUT_MAX: usize = 20 * 1024;
 
-/// Read a whole file into `buf`; EFBIG if it does not fit.
-pub fn read_file<'b>(path: &CStr, buf: &'b mut [u8]) -> core::result::Result<&'b [u8], Errno> {
-    let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
-    let mut n = 0;
-    loop {
-        if n == buf.len() {
-            let mut one = [0u8; 1];
-            return match rustix::io::read(&fd, &mut one) {
-                Ok(0) => Ok(&buf[..n]),
-                _ => Err(Errno::FBIG),
-            };
-        }
-        match rustix::io::read(&fd, &mut buf[n..]) {
-            Ok(0) => return Ok(&buf[..n]),
-            Ok(k) => n += k,
-            Err(Errno::INTR) => {}
-            Err(e) => return Err(e),
-        }
-    }
-}
-
 /// What a captured child did.
 pub struct Outcome {
     /// Exit code, or 128+signal; -1 if the child could not be started.

@@ -80,8 +80,8 @@ pub fn cgroup(tally: &mut Tally) {
     let mut o = super::bundles::Outcome::new();
     let mut a = [0u8; 512];
     let mut b = [0u8; 512];
-    let avail = super::bundles::read_file(c"/sys/fs/cgroup/cgroup.controllers", &mut a);
-    let on = super::bundles::read_file(c"/sys/fs/cgroup/cgroup.subtree_control", &mut b);
+    let avail = crate::files::read_to(c"/sys/fs/cgroup/cgroup.controllers", &mut a);
+    let on = crate::files::read_to(c"/sys/fs/cgroup/cgroup.subtree_control", &mut b);
     let ok = match (avail, on) {
         (Ok(x), Ok(y)) => {
             let x = x.trim_ascii();

@@ -18,7 +18,7 @@ pub struct Options {
 /// Read the options; an unreadable /proc/cmdline gives the defaults (with a warning).
 pub fn read() -> Options {
     let mut buf = [0u8; 4096];
-    let text = match crate::init::bundles::read_file(c"/proc/cmdline", &mut buf) {
+    let text = match crate::files::read_to(c"/proc/cmdline", &mut buf) {
         Ok(t) => t,
         Err(e) => {
             crate::warn!("init: /proc/cmdline: {}", e);

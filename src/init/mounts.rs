@@ -109,7 +109,7 @@ pub fn ensure_console() {
 /// cgroup.controllers, one at a time so one refusal does not hide the others.
 pub fn enable_controllers() {
     let mut buf = [0u8; 512];
-    let list = match super::bundles::read_file(c"/sys/fs/cgroup/cgroup.controllers", &mut buf) {
+    let list = match crate::files::read_to(c"/sys/fs/cgroup/cgroup.controllers", &mut buf) {
         Ok(l) => l,
         Err(e) => {
             crate::warn!("init: cgroup.controllers: {}", e);

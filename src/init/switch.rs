@@ -95,7 +95,7 @@ fn root_fstype_is_rootfs() -> Option<bool> {
     let flags = rustix::mount::MountFlags::NOSUID | rustix::mount::MountFlags::NODEV;
     rustix::mount::mount(c"proc", c"/proc", c"proc", flags, None).ok()?;
     let mut buf = [0u8; 4096];
-    let text = super::bundles::read_file(c"/proc/self/mountinfo", &mut buf).ok();
+    let text = crate::files::read_to(c"/proc/self/mountinfo", &mut buf).ok();
     let found = text.and_then(|t| {
         t.split(|&c| c == b'\n').find_map(|line| {
             // id parent maj:min root mountpoint options [optional...] - fstype ...

@@ -549,7 +549,7 @@ fn setattr_tree(mnt: BorrowedFd<'_>, attr: Attr) -> Result<(), Errno> {
         rustix::fs::readlinkat_raw(rustix::fs::CWD, FdPath::new(mnt).as_cstr(), &mut at)?;
     let top: &[u8] = top;
     let mut region = crate::sys::mem::Region::new(MOUNTINFO_MAX)?;
-    let info = crate::init::bundles::read_file(c"/proc/self/mountinfo", &mut region)?;
+    let info = crate::files::read_to(c"/proc/self/mountinfo", &mut region)?;
     let mut point = [0u8; crate::cpath::PATH_MAX];
     for line in info.split(|&c| c == b'\n') {
         // id parent maj:min root MOUNT-POINT ...
@@ -585,7 +585,7 @@ fn setattr_tree(mnt: BorrowedFd<'_>, attr: Attr) -> Result<(), Errno> {
 /// unified host, `/sys/fs/cgroup/unified` on a hybrid one), into `out`; None if none.
 pub fn cgroup2_mount_point(out: &mut [u8]) -> Option<&[u8]> {
     let mut region = crate::sys::mem::Region::new(MOUNTINFO_MAX).ok()?;
-    let info = crate::init::bundles::read_file(c"/proc/self/mountinfo", &mut region).ok()?;
+    let info = crate::files::read_to(c"/proc/self/mountinfo", &mut region).ok()?;
     for line in info.split(|&c| c == b'\n') {
         // id parent maj:min root MOUNT-POINT options... - FSTYPE source super-options
         let Some(sep) = line.windows(3).position(|w| w == b" - ") else {

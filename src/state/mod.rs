@@ -8,7 +8,7 @@ pub mod id;
 use crate::cpath::CPath;
 use crate::error::{Error, Result};
 use file::{NewState, Status, STATE_MAX_BYTES};
-use rustix::fd::{AsFd, OwnedFd};
+use rustix::fd::OwnedFd;
 use rustix::fs::{self, AtFlags, FlockOperation, Mode, OFlags};
 use rustix::io::Errno;
 
@@ -126,7 +126,7 @@ impl Entry<'_> {
             Errno::NOENT => Error::state("container does not exist"),
             e => Error::sys("open state.json", e).path(self.id.as_bytes()),
         })?;
-        let n = read_full(&f, buf)
+        let n = crate::files::read_fd(&f, buf)
             .map_err(|e| Error::sys("read state.json", e).path(self.id.as_bytes()))?;
         if n == buf.len() {
             return Err(Error::capacity(
@@ -172,37 +172,6 @@ impl Entry<'_> {
     }
 }
 
-fn read_full(fd: impl AsFd, buf: &mut [u8]) -> core::result::Result<usize, Errno> {
-    let mut n = 0;
-    while n < buf.len() {
-        match rustix::io::read(fd.as_fd(), &mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(Errno::INTR) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
-}
-
-/// Read a whole file into `buf`; a file that fills it is too big (`what` names it).
-pub fn read_file<'b>(
-    path: &core::ffi::CStr,
-    buf: &'b mut [u8],
-    what: &'static str,
-) -> Result<&'b mut [u8]> {
-    let f = fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-        .map_err(|e| Error::sys("open", e).path(path.to_bytes()))?;
-    let n = read_full(&f, buf).map_err(|e| Error::sys("read", e).path(path.to_bytes()))?;
-    if n == buf.len() {
-        let size = fs::fstat(&f)
-            .map(|s| s.st_size as u64)
-            .unwrap_or(n as u64 + 1);
-        return Err(Error::capacity(what, size, buf.len() as u64 - 1, "bytes"));
-    }
-    Ok(&mut buf[..n])
-}
-
 /// mkdir -p with mode 0700 for each created component.
 fn mkdir_all(path: &[u8]) -> Result<()> {
     let mut p = CPath::new();
@@ -244,7 +213,7 @@ pub fn process_start(pid: i32) -> Option<u64> {
     let _ = core::fmt::Write::write_fmt(&mut path, format_args!("/proc/{pid}/stat"));
     let p = CPath::from(path.as_bytes(), "pid").ok()?;
     let mut buf = [0u8; 1024];
-    let data = read_file(p.as_cstr(), &mut buf, "stat").ok()?;
+    let data = crate::files::read_to(p.as_cstr(), &mut buf).ok()?;
     // The command name (field 2) may hold spaces and ')': fields restart after the last ')'.
     let close = data.iter().rposition(|&c| c == b')')?;
     let mut fields = data[close + 1..]
