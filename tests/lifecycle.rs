@@ -124,18 +124,30 @@ fn ns_of(pid: &str, ns: &str) -> String {
 #[test]
 fn run_reports_the_containers_view() {
     let e = Env::new("view");
-    e.config(&["/husk-probe", "env=PATH,TERM"], |v| {
-        v["hostname"] = "box".into();
-        v["process"]["user"] =
-            json::object! {"uid": 1000, "gid": 1000, "additionalGids": [5, 7], "umask": 23};
-        v["process"]["cwd"] = "/tmp".into();
-    });
+    e.config(
+        &["/husk-probe", "env=PATH,TERM", "syscall", "personality"],
+        |v| {
+            v["hostname"] = "box".into();
+            v["domainname"] = "example.org".into();
+            v["linux"]["personality"] = json::object! {"domain": "LINUX32"};
+            v["process"]["user"] =
+                json::object! {"uid": 1000, "gid": 1000, "additionalGids": [5, 7], "umask": 23};
+            v["process"]["cwd"] = "/tmp".into();
+        },
+    );
     let o = e.run("view");
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(o.stderr.is_empty(), "{}", text(&o.stderr));
     let r = report(&o);
     assert_eq!(r["pid"], 1, "new pid namespace: the probe is its init");
     assert_eq!(r["hostname"], "box");
+    assert_eq!(r["domainname"], "example.org");
+    // personality(0xffffffff) queries: PER_LINUX32 is 0x0008.
+    let pers = r["actions"]
+        .members()
+        .find(|a| a["syscall"] == "personality")
+        .unwrap();
+    assert_eq!(pers["ret"], 8, "{pers}");
     assert_eq!(r["uid"], 1000);
     assert_eq!(r["gid"], 1000);
     assert_eq!(r["groups"], json::array![5, 7]);
