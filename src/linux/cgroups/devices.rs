@@ -96,9 +96,11 @@ pub fn rule(d: &DeviceRule<'_>, i: usize) -> Result<Rule> {
         Some(t) if t.eq_str("c") => Type::Char,
         Some(t) if t.eq_str("b") => Type::Block,
         Some(t) => {
-            return Err(Error::spec("linux.resources.devices[].type", "must be a, c or b")
-                .at(i)
-                .value(t.raw().as_bytes()))
+            return Err(
+                Error::spec("linux.resources.devices[].type", "must be a, c or b")
+                    .at(i)
+                    .value(t.raw().as_bytes()),
+            )
         }
     };
     let num = |v: Option<i64>, path: &'static str| match v {

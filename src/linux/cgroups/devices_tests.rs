@@ -15,7 +15,13 @@ const CTX: u64 = 0x1000;
 
 /// Run `p` on `struct bpf_cgroup_dev_ctx { access_type, major, minor }`. Only the
 /// instructions the generator may emit are known; anything else is an error.
-fn run(p: &[Insn], typ: u32, acc: u32, major: u32, minor: u32) -> core::result::Result<u64, String> {
+fn run(
+    p: &[Insn],
+    typ: u32,
+    acc: u32,
+    major: u32,
+    minor: u32,
+) -> core::result::Result<u64, String> {
     let ctx = [typ | (acc << 16), major, minor];
     let mut r = [None::<u64>; 11];
     r[1] = Some(CTX);
@@ -27,7 +33,8 @@ fn run(p: &[Insn], typ: u32, acc: u32, major: u32, minor: u32) -> core::result::
             return Err(format!("bad register at {pc}"));
         }
         let at = pc;
-        let get = |r: &[Option<u64>; 11], n: usize| r[n].ok_or(format!("r{n} read before set at {at}"));
+        let get =
+            |r: &[Option<u64>; 11], n: usize| r[n].ok_or(format!("r{n} read before set at {at}"));
         let class = i.code & 7;
         pc += 1;
         match class {
@@ -50,13 +57,22 @@ fn run(p: &[Insn], typ: u32, acc: u32, major: u32, minor: u32) -> core::result::
                 let bytes: Vec<u8> = ctx.iter().flat_map(|w| w.to_ne_bytes()).collect();
                 let mut v = 0u64;
                 for (k, b) in bytes[o..o + size].iter().enumerate() {
-                    v |= (*b as u64) << (8 * if cfg!(target_endian = "little") { k } else { size - 1 - k });
+                    v |= (*b as u64)
+                        << (8 * if cfg!(target_endian = "little") {
+                            k
+                        } else {
+                            size - 1 - k
+                        });
                 }
                 r[dst] = Some(v);
             }
             // ALU (32) / ALU64
             4 | 7 => {
-                let b = if i.code & 8 != 0 { get(&r, src)? } else { i.imm as i64 as u64 };
+                let b = if i.code & 8 != 0 {
+                    get(&r, src)?
+                } else {
+                    i.imm as i64 as u64
+                };
                 let op = i.code & 0xf0;
                 let a = if op == 0xb0 { 0 } else { get(&r, dst)? };
                 let v = match op {
@@ -81,7 +97,11 @@ fn run(p: &[Insn], typ: u32, acc: u32, major: u32, minor: u32) -> core::result::
                     true
                 } else {
                     let a = get(&r, dst)?;
-                    let b = if i.code & 8 != 0 { get(&r, src)? } else { i.imm as i64 as u64 };
+                    let b = if i.code & 8 != 0 {
+                        get(&r, src)?
+                    } else {
+                        i.imm as i64 as u64
+                    };
                     match op {
                         0x10 => a == b,
                         0x50 => a != b,
@@ -221,7 +241,8 @@ const ACCESSES: [u8; 7] = [1, 2, 4, 3, 5, 6, 7];
 
 /// Compile `rules`, then compare the program with the runc model over the whole grid.
 fn check_grid(name: &str, rules: &[Rule]) -> Program {
-    let p = Program::compile(rules.iter().copied().map(Ok)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let p =
+        Program::compile(rules.iter().copied().map(Ok)).unwrap_or_else(|e| panic!("{name}: {e}"));
     for typ in [BLK, CHR] {
         for major in MAJORS {
             for minor in MINORS {
@@ -229,8 +250,7 @@ fn check_grid(name: &str, rules: &[Rule]) -> Program {
                     let got = run(p.insns(), typ, acc as u32, major, minor).unwrap();
                     let want = runc_model(rules, typ, acc, major, minor);
                     assert_eq!(
-                        got,
-                        want as u64,
+                        got, want as u64,
                         "{name}: type {typ} {major}:{minor} access {acc}: program says {got}"
                     );
                 }
@@ -262,7 +282,10 @@ fn docker_and_podman_lists() {
     for (name, l) in [("docker", docker_list()), ("podman", podman_list())] {
         let rules = with_defaults(l);
         let p = check_grid(name, &rules);
-        assert!(verdict(&p, CHR, ACC_READ | ACC_WRITE, 10, 229), "{name}: fuse");
+        assert!(
+            verdict(&p, CHR, ACC_READ | ACC_WRITE, 10, 229),
+            "{name}: fuse"
+        );
         assert!(!verdict(&p, CHR, ACC_WRITE, 4, 1), "{name}: tty1");
         // On these lists runc's semantics and "last matching rule wins" agree.
         for typ in [BLK, CHR] {
@@ -283,16 +306,26 @@ fn docker_and_podman_lists() {
 
 #[test]
 fn allow_all_deny_all_and_empty() {
-    let allow = check_grid("allow all", &with_defaults(vec![r(true, 'a', -1, -1, "rwm")]));
+    let allow = check_grid(
+        "allow all",
+        &with_defaults(vec![r(true, 'a', -1, -1, "rwm")]),
+    );
     assert!(verdict(&allow, BLK, ACC_ALL, 8, 0));
-    assert_eq!(allow.insns().len(), PROLOGUE + EPILOGUE, "no exception needed");
+    assert_eq!(
+        allow.insns().len(),
+        PROLOGUE + EPILOGUE,
+        "no exception needed"
+    );
     // Without runc's defaults, deny-all denies everything.
     let deny = check_grid("deny all", &[deny_all()]);
     assert!(!verdict(&deny, CHR, ACC_READ, 1, 3));
     assert_eq!(deny.insns().len(), PROLOGUE + EPILOGUE);
     // An empty list is deny-all plus the defaults.
     let empty = check_grid("empty", &with_defaults(vec![]));
-    assert_eq!(empty.insns(), check_grid("runc", &with_defaults(vec![deny_all()])).insns());
+    assert_eq!(
+        empty.insns(),
+        check_grid("runc", &with_defaults(vec![deny_all()])).insns()
+    );
     let nothing = check_grid("nothing at all", &[]);
     assert!(!verdict(&nothing, CHR, ACC_MKNOD, 1, 3));
 }
@@ -300,31 +333,77 @@ fn allow_all_deny_all_and_empty() {
 #[test]
 fn wildcards_type_a_and_access_subsets() {
     let lists: Vec<(&str, Vec<Rule>)> = vec![
-        ("major wildcard", vec![deny_all(), r(true, 'c', -1, 5, "rw")]),
-        ("minor wildcard", vec![deny_all(), r(true, 'c', 4, -1, "r"), r(true, 'b', 8, -1, "m")]),
+        (
+            "major wildcard",
+            vec![deny_all(), r(true, 'c', -1, 5, "rw")],
+        ),
+        (
+            "minor wildcard",
+            vec![
+                deny_all(),
+                r(true, 'c', 4, -1, "r"),
+                r(true, 'b', 8, -1, "m"),
+            ],
+        ),
         ("both", vec![deny_all(), r(true, 'b', -1, -1, "rw")]),
         (
             "a in the middle resets",
-            vec![deny_all(), r(true, 'c', 1, 3, "rwm"), r(true, 'a', 1, 3, "r"), r(false, 'c', 1, 5, "w")],
+            vec![
+                deny_all(),
+                r(true, 'c', 1, 3, "rwm"),
+                r(true, 'a', 1, 3, "r"),
+                r(false, 'c', 1, 5, "w"),
+            ],
         ),
-        ("a deny after allows", vec![r(true, 'c', 1, 3, "rwm"), r(false, 'a', 7, 7, "m")]),
+        (
+            "a deny after allows",
+            vec![r(true, 'c', 1, 3, "rwm"), r(false, 'a', 7, 7, "m")],
+        ),
         (
             "access merge",
-            vec![deny_all(), r(true, 'c', 1, 3, "r"), r(true, 'c', 1, 3, "w"), r(true, 'c', 1, 5, "m")],
+            vec![
+                deny_all(),
+                r(true, 'c', 1, 3, "r"),
+                r(true, 'c', 1, 3, "w"),
+                r(true, 'c', 1, 5, "m"),
+            ],
         ),
         (
             "last rule wins",
-            vec![deny_all(), r(true, 'c', 1, 3, "rwm"), r(false, 'c', 1, 3, "w"), r(true, 'b', 8, 0, "rw"), r(false, 'b', 8, 0, "rw"), r(true, 'b', 8, 0, "r")],
+            vec![
+                deny_all(),
+                r(true, 'c', 1, 3, "rwm"),
+                r(false, 'c', 1, 3, "w"),
+                r(true, 'b', 8, 0, "rw"),
+                r(false, 'b', 8, 0, "rw"),
+                r(true, 'b', 8, 0, "r"),
+            ],
         ),
         (
             "blacklist",
-            vec![r(true, 'a', -1, -1, "rwm"), r(false, 'c', 1, 1, "rw"), r(false, 'b', -1, -1, "w"), r(true, 'c', 1, 1, "w")],
+            vec![
+                r(true, 'a', -1, -1, "rwm"),
+                r(false, 'c', 1, 1, "rw"),
+                r(false, 'b', -1, -1, "w"),
+                r(true, 'c', 1, 1, "w"),
+            ],
         ),
         (
             "broad rule keeps a narrower exception",
-            vec![deny_all(), r(true, 'c', 1, 3, "rwm"), r(false, 'c', -1, -1, "rwm")],
+            vec![
+                deny_all(),
+                r(true, 'c', 1, 3, "rwm"),
+                r(false, 'c', -1, -1, "rwm"),
+            ],
         ),
-        ("big numbers", vec![deny_all(), r(true, 'c', 0x8000_0000, u32::MAX as i64, "rw"), r(true, 'b', 4095, 0x8000_0000, "m")]),
+        (
+            "big numbers",
+            vec![
+                deny_all(),
+                r(true, 'c', 0x8000_0000, u32::MAX as i64, "rw"),
+                r(true, 'b', 4095, 0x8000_0000, "m"),
+            ],
+        ),
     ];
     for (name, l) in &lists {
         check_grid(name, l);
@@ -338,7 +417,14 @@ fn wildcards_type_a_and_access_subsets() {
     assert!(verdict(&p, CHR, ACC_READ, 1, 3));
     assert!(!last_match_model(&lists[8].1, CHR, ACC_READ, 1, 3));
     // Opening read-write needs one exception holding both letters.
-    let p = check_grid("split", &[deny_all(), r(true, 'c', 1, -1, "r"), r(true, 'c', 1, 3, "w")]);
+    let p = check_grid(
+        "split",
+        &[
+            deny_all(),
+            r(true, 'c', 1, -1, "r"),
+            r(true, 'c', 1, 3, "w"),
+        ],
+    );
     assert!(verdict(&p, CHR, ACC_READ, 1, 3) && verdict(&p, CHR, ACC_WRITE, 1, 3));
     assert!(!verdict(&p, CHR, ACC_READ | ACC_WRITE, 1, 3));
     let p = check_grid("big", &lists[9].1);
@@ -349,18 +435,43 @@ fn wildcards_type_a_and_access_subsets() {
 #[test]
 fn holes_in_wildcards_are_refused_as_runc_does() {
     for l in [
-        vec![deny_all(), r(true, 'c', 1, -1, "rwm"), r(false, 'c', 1, 3, "w")],
-        vec![deny_all(), r(true, 'c', -1, 3, "r"), r(false, 'c', 1, 3, "rw")],
-        vec![r(true, 'a', -1, -1, "rwm"), r(false, 'b', -1, -1, "w"), r(true, 'b', 8, 0, "w")],
+        vec![
+            deny_all(),
+            r(true, 'c', 1, -1, "rwm"),
+            r(false, 'c', 1, 3, "w"),
+        ],
+        vec![
+            deny_all(),
+            r(true, 'c', -1, 3, "r"),
+            r(false, 'c', 1, 3, "rw"),
+        ],
+        vec![
+            r(true, 'a', -1, -1, "rwm"),
+            r(false, 'b', -1, -1, "w"),
+            r(true, 'b', 8, 0, "w"),
+        ],
         // Allowing all then denying c 1:* makes runc's own default /dev/null rule a hole.
-        with_defaults(vec![r(true, 'a', -1, -1, "rwm"), r(false, 'c', 1, -1, "rwm")]),
+        with_defaults(vec![
+            r(true, 'a', -1, -1, "rwm"),
+            r(false, 'c', 1, -1, "rwm"),
+        ]),
     ] {
         let e = Program::compile(l.iter().copied().map(Ok)).unwrap_err();
         let s = format!("{e}");
-        assert!(s.contains("linux.resources.devices[") && s.contains("wildcard"), "{s}");
+        assert!(
+            s.contains("linux.resources.devices[") && s.contains("wildcard"),
+            "{s}"
+        );
     }
     // Disjoint access is no hole.
-    check_grid("no overlap", &[deny_all(), r(true, 'c', 1, -1, "m"), r(false, 'c', 1, 3, "rw")]);
+    check_grid(
+        "no overlap",
+        &[
+            deny_all(),
+            r(true, 'c', 1, -1, "m"),
+            r(false, 'c', 1, 3, "rw"),
+        ],
+    );
 }
 
 #[test]
@@ -369,7 +480,10 @@ fn instruction_limit_is_a_named_error() {
     l.extend((0..600).map(|i| r(true, 'c', 1, i, "r")));
     let e = Program::compile(l.iter().copied().map(Ok)).unwrap_err();
     let s = format!("{e}");
-    assert!(s.contains("linux.resources.devices") && s.contains("4096"), "{s}");
+    assert!(
+        s.contains("linux.resources.devices") && s.contains("4096"),
+        "{s}"
+    );
     // Duplicates merge and cost nothing.
     let mut l = vec![deny_all()];
     l.extend((0..5000).map(|i| r(true, 'c', 1, i % 3, "r")));
@@ -386,7 +500,10 @@ fn instruction_limit_is_a_named_error() {
     // Distinct keys beyond the table: also named.
     let mut l = vec![deny_all()];
     l.extend((0..MAX_EXCEPTIONS as i64 + 1).map(|i| r(true, 'c', 1, i, "rwm")));
-    let s = format!("{}", Program::compile(l.iter().copied().map(Ok)).unwrap_err());
+    let s = format!(
+        "{}",
+        Program::compile(l.iter().copied().map(Ok)).unwrap_err()
+    );
     assert!(s.contains("linux.resources.devices"), "{s}");
 }
 
@@ -395,7 +512,10 @@ fn program_shape() {
     let p = Program::compile([deny_all(), r(true, 'c', 1, 3, "rw")].into_iter().map(Ok)).unwrap();
     let i = p.insns();
     // The context words: access_type (type and access), major, minor.
-    assert_eq!((i[0].code, i[0].dst(), i[0].src(), i[0].off), (LDX_W, R2, R1, 0));
+    assert_eq!(
+        (i[0].code, i[0].dst(), i[0].src(), i[0].off),
+        (LDX_W, R2, R1, 0)
+    );
     assert_eq!((i[1].code, i[1].imm), (AND32_K, 0xffff));
     assert_eq!((i[2].code, i[2].dst(), i[2].off), (LDX_W, R3, 0));
     assert_eq!((i[3].code, i[3].imm), (RSH32_K, 16));
@@ -430,15 +550,28 @@ fn spec_program(json: &str) -> Result<Program> {
 fn from_the_config() {
     let p = spec_program(r#"{"devices":[{"allow":false,"access":"rwm"},{"allow":true,"type":"c","major":10,"minor":229,"access":"rw"},{"allow":true,"type":"b","major":-1,"minor":0,"access":"r"}]}"#).unwrap();
     assert!(verdict(&p, CHR, ACC_READ | ACC_WRITE, 10, 229));
-    assert!(!verdict(&p, CHR, ACC_MKNOD | ACC_READ, 10, 229) || verdict(&p, CHR, ACC_MKNOD, 10, 229));
+    assert!(
+        !verdict(&p, CHR, ACC_MKNOD | ACC_READ, 10, 229) || verdict(&p, CHR, ACC_MKNOD, 10, 229)
+    );
     assert!(verdict(&p, BLK, ACC_READ, 8, 0) && !verdict(&p, BLK, ACC_READ, 8, 1));
     assert!(verdict(&p, CHR, ACC_READ, 1, 3)); // runc's defaults follow
     let e = spec_program(r#"{"devices":[{"allow":false}]}"#).unwrap_err();
-    assert_eq!(format!("{e}"), "linux.resources.devices[0].access: must not be empty");
-    let e = spec_program(r#"{"devices":[{"allow":true,"type":"c","major":4294967296,"access":"r"}]}"#).unwrap_err();
-    assert!(format!("{e}").starts_with("linux.resources.devices[0].major"), "{e}");
+    assert_eq!(
+        format!("{e}"),
+        "linux.resources.devices[0].access: must not be empty"
+    );
+    let e =
+        spec_program(r#"{"devices":[{"allow":true,"type":"c","major":4294967296,"access":"r"}]}"#)
+            .unwrap_err();
+    assert!(
+        format!("{e}").starts_with("linux.resources.devices[0].major"),
+        "{e}"
+    );
     let e = spec_program(r#"{"devices":[{"allow":false,"access":"rwm"},{"allow":true,"type":"c","major":1,"access":"r"},{"allow":false,"type":"c","major":1,"minor":3,"access":"r"}]}"#).unwrap_err();
-    assert!(format!("{e}").starts_with("linux.resources.devices[2]"), "{e}");
+    assert!(
+        format!("{e}").starts_with("linux.resources.devices[2]"),
+        "{e}"
+    );
 }
 
 // ---- on the kernel -----------------------------------------------------------------------
@@ -451,9 +584,22 @@ static SERIAL: Mutex<()> = Mutex::new(());
 /// Steps the child reports, in order (0 = success, else the errno; -1: not reached;
 /// -2: a husk error without errno; for QUERY the number of programs).
 const STEPS: [&str; 16] = [
-    "unshare", "private /", "mount cgroup2", "mkdir cgroup", "open cgroup", "apply", "enter cgroup",
-    "mount tmpfs", "open /dev/null", "mknod full", "open full", "mknod kmsg", "open kmsg", "re-apply",
-    "query", "open full again",
+    "unshare",
+    "private /",
+    "mount cgroup2",
+    "mkdir cgroup",
+    "open cgroup",
+    "apply",
+    "enter cgroup",
+    "mount tmpfs",
+    "open /dev/null",
+    "mknod full",
+    "open full",
+    "mknod kmsg",
+    "open kmsg",
+    "re-apply",
+    "query",
+    "open full again",
 ];
 
 #[test]
@@ -467,15 +613,21 @@ fn root_filter_on_a_cgroup() {
     let (cg, dev) = (base.join("cg"), base.join("dev"));
     std::fs::create_dir_all(&cg).unwrap();
     std::fs::create_dir_all(&dev).unwrap();
-    let c = |p: std::path::PathBuf| std::ffi::CString::new(p.into_os_string().into_encoded_bytes()).unwrap();
+    let c = |p: std::path::PathBuf| {
+        std::ffi::CString::new(p.into_os_string().into_encoded_bytes()).unwrap()
+    };
     let name = format!("husk-devfilter-test-{}", std::process::id());
     let (cg_c, dev_c) = (c(cg.clone()), c(dev.clone()));
     let (sub, full, kmsg) = (c(cg.join(&name)), c(dev.join("full")), c(dev.join("kmsg")));
-    let (procs, root_procs) = (c(cg.join(&name).join("cgroup.procs")), c(cg.join("cgroup.procs")));
+    let (procs, root_procs) = (
+        c(cg.join(&name).join("cgroup.procs")),
+        c(cg.join("cgroup.procs")),
+    );
     let mut json = br#"{"devices":[{"allow":false,"access":"rwm"}]}"#.to_vec();
     let res = crate::spec::parse_resources(&mut json).unwrap();
     // The second program: deny all but /dev/null, without runc's defaults.
-    let second = Program::compile([deny_all(), r(true, 'c', 1, 3, "rwm")].into_iter().map(Ok)).unwrap();
+    let second =
+        Program::compile([deny_all(), r(true, 'c', 1, 3, "rwm")].into_iter().map(Ok)).unwrap();
     let (rd, wr) = rustix::pipe::pipe().unwrap();
 
     match fork().unwrap() {
@@ -484,9 +636,17 @@ fn root_filter_on_a_cgroup() {
             let mut out = [-1i32; STEPS.len()];
             let err = |e: Errno| e.raw_os_error();
             let herr = |e: Error| e.errno().map_or(-2, |e| e.raw_os_error());
-            let open = |p: &core::ffi::CStr, f: OFlags| rustix::fs::open(p, f | OFlags::CLOEXEC, Mode::empty());
+            let open = |p: &core::ffi::CStr, f: OFlags| {
+                rustix::fs::open(p, f | OFlags::CLOEXEC, Mode::empty())
+            };
             let mknod = |p: &core::ffi::CStr, minor: u32| {
-                rustix::fs::mknodat(rustix::fs::CWD, p, rustix::fs::FileType::CharacterDevice, Mode::from_raw_mode(0o600), rustix::fs::makedev(1, minor))
+                rustix::fs::mknodat(
+                    rustix::fs::CWD,
+                    p,
+                    rustix::fs::FileType::CharacterDevice,
+                    Mode::from_raw_mode(0o600),
+                    rustix::fs::makedev(1, minor),
+                )
             };
             let mut k = 0;
             let mut step = |out: &mut [i32; STEPS.len()], v: i32| {
@@ -496,29 +656,68 @@ fn root_filter_on_a_cgroup() {
             };
             let _ = (|| {
                 use rustix::mount::{mount, mount_change, MountFlags, MountPropagationFlags};
-                step(&mut out, crate::sys::process::unshare(linux_raw_sys::general::CLONE_NEWNS).err().map_or(0, err))
-                    .then_some(())?;
-                step(&mut out, mount_change(c"/", MountPropagationFlags::PRIVATE | MountPropagationFlags::REC).err().map_or(0, err))
-                    .then_some(())?;
-                step(&mut out, mount(c"none", &*cg_c, c"cgroup2", MountFlags::empty(), None).err().map_or(0, err))
-                    .then_some(())?;
-                step(&mut out, rustix::fs::mkdir(&*sub, Mode::from_raw_mode(0o755)).err().map_or(0, err)).then_some(())?;
+                step(
+                    &mut out,
+                    crate::sys::process::unshare(linux_raw_sys::general::CLONE_NEWNS)
+                        .err()
+                        .map_or(0, err),
+                )
+                .then_some(())?;
+                step(
+                    &mut out,
+                    mount_change(
+                        c"/",
+                        MountPropagationFlags::PRIVATE | MountPropagationFlags::REC,
+                    )
+                    .err()
+                    .map_or(0, err),
+                )
+                .then_some(())?;
+                step(
+                    &mut out,
+                    mount(c"none", &*cg_c, c"cgroup2", MountFlags::empty(), None)
+                        .err()
+                        .map_or(0, err),
+                )
+                .then_some(())?;
+                step(
+                    &mut out,
+                    rustix::fs::mkdir(&*sub, Mode::from_raw_mode(0o755))
+                        .err()
+                        .map_or(0, err),
+                )
+                .then_some(())?;
                 let dir = open(&sub, OFlags::RDONLY | OFlags::DIRECTORY);
                 step(&mut out, dir.as_ref().err().map_or(0, |e| err(*e))).then_some(())?;
                 let dir = dir.ok()?;
-                step(&mut out, apply(dir.as_fd(), &res.devices).err().map_or(0, herr)).then_some(())?;
+                step(
+                    &mut out,
+                    apply(dir.as_fd(), &res.devices).err().map_or(0, herr),
+                )
+                .then_some(())?;
                 let enter = open(&procs, OFlags::WRONLY).and_then(|f| rustix::io::write(&f, b"0"));
                 step(&mut out, enter.err().map_or(0, err)).then_some(())?;
-                step(&mut out, mount(c"tmpfs", &*dev_c, c"tmpfs", MountFlags::empty(), None).err().map_or(0, err))
-                    .then_some(())?;
-                step(&mut out, open(c"/dev/null", OFlags::RDWR).err().map_or(0, err));
+                step(
+                    &mut out,
+                    mount(c"tmpfs", &*dev_c, c"tmpfs", MountFlags::empty(), None)
+                        .err()
+                        .map_or(0, err),
+                )
+                .then_some(())?;
+                step(
+                    &mut out,
+                    open(c"/dev/null", OFlags::RDWR).err().map_or(0, err),
+                );
                 step(&mut out, mknod(&full, 7).err().map_or(0, err));
                 step(&mut out, open(&full, OFlags::WRONLY).err().map_or(0, err));
                 step(&mut out, mknod(&kmsg, 11).err().map_or(0, err));
                 step(&mut out, open(&kmsg, OFlags::RDONLY).err().map_or(0, err));
                 step(&mut out, attach(dir.as_fd(), &second).err().map_or(0, herr));
                 let mut ids = [0u32; 8];
-                step(&mut out, bpf::query_cgroup_device(dir.as_fd(), &mut ids).map_or_else(err, |n| n as i32));
+                step(
+                    &mut out,
+                    bpf::query_cgroup_device(dir.as_fd(), &mut ids).map_or_else(err, |n| n as i32),
+                );
                 step(&mut out, open(&full, OFlags::RDONLY).err().map_or(0, err));
                 // Leave the cgroup so the parent can remove it.
                 let _ = open(&root_procs, OFlags::WRONLY).and_then(|f| rustix::io::write(&f, b"0"));
@@ -545,12 +744,23 @@ fn root_filter_on_a_cgroup() {
             let _ = rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty());
             let _ = std::fs::remove_dir_all(&base);
             assert_eq!(got, b.len(), "child report");
-            let v: Vec<(&str, i32)> =
-                STEPS.iter().enumerate().map(|(i, s)| (*s, i32::from_ne_bytes(b[i * 4..i * 4 + 4].try_into().unwrap()))).collect();
+            let v: Vec<(&str, i32)> = STEPS
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    (
+                        *s,
+                        i32::from_ne_bytes(b[i * 4..i * 4 + 4].try_into().unwrap()),
+                    )
+                })
+                .collect();
             std::eprintln!("device filter on the kernel: {v:?}");
             let eperm = Errno::PERM.raw_os_error();
             if v[5].1 == eperm || v[5].1 == Errno::INVAL.raw_os_error() {
-                std::eprintln!("skipped: the kernel refused the program ({:?}); see steps", v[5]);
+                std::eprintln!(
+                    "skipped: the kernel refused the program ({:?}); see steps",
+                    v[5]
+                );
                 return;
             }
             let want = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, eperm, 0, 1, eperm];
