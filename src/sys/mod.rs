@@ -20,6 +20,7 @@ pub mod arch;
 pub mod arch;
 
 pub mod attrs;
+pub mod bpf;
 pub mod clone;
 pub mod exec;
 pub mod fds;
