@@ -1,6 +1,7 @@
 //! Per-spec-section Linux setup (namespaces, mounts, caps, ...), and the name tables the spec validator shares with it.
 
 pub mod caps;
+pub mod cgroups;
 pub mod devices;
 pub mod hooks;
 pub mod mounts;

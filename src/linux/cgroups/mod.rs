@@ -1,0 +1,384 @@
+//! cgroup v2: where a container's cgroup goes, making it, and removing it.
+//!
+//! Only the unified hierarchy (cgroup2) is supported; cgroup v1 controllers are never
+//! touched. The cgroup2 mount is found in /proc/self/mountinfo (on a hybrid host it is
+//! usually /sys/fs/cgroup/unified, typically without controllers: a container asking for
+//! no resources still gets a cgroup there, one asking for limits fails naming the file).
+//!
+//! Placement (`linux.cgroupsPath`), as runc's cgroupfs driver does:
+//! - absolute `/a/b`: under the cgroup2 mount root;
+//! - relative `a/b`: under husk's own cgroup (the `0::` line of /proc/self/cgroup, without
+//!   a trailing `/init.scope`);
+//! - with `--systemd-cgroup`, `slice:prefix:name`: `/<expanded slice>/<prefix>-<name>.scope`
+//!   (`a-b.slice` expands to `a.slice/a-b.slice`; empty slice: `system.slice`; `-`: root);
+//! - absent: relative `husk/<id>` (runc's default is relative to its own cgroup too), or
+//!   `system.slice:husk:<id>` with `--systemd-cgroup`.
+
+pub mod resources;
+pub mod stats;
+
+use crate::cpath::{CPath, PATH_MAX};
+use crate::error::{Error, Result};
+use crate::out::Buf;
+use core::fmt::Write;
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::fs::{self, Mode, OFlags};
+use rustix::io::Errno;
+
+/// A path relative to the cgroup2 mount root, starting with `/`.
+pub type RelPath = Buf<PATH_MAX>;
+
+/// The mount point of the first cgroup2 mount in a mountinfo text.
+pub fn find_mount(mountinfo: &[u8]) -> Option<&[u8]> {
+    for line in mountinfo.split(|&c| c == b'\n') {
+        let mut f = line.split(|&c| c == b' ');
+        let point = f.nth(4)?;
+        // Optional fields end with a lone "-"; the file system type follows.
+        let mut rest = f.skip_while(|&x| x != b"-");
+        rest.next();
+        if rest.next() == Some(b"cgroup2") && !point.contains(&b'\\') {
+            return Some(point);
+        }
+    }
+    None
+}
+
+/// husk's own cgroup from a /proc/self/cgroup text (the `0::` line), without a trailing
+/// `/init.scope` (a systemd init's own leaf, as runc strips it).
+pub fn own_cgroup(text: &[u8]) -> Option<&[u8]> {
+    let line = text
+        .split(|&c| c == b'\n')
+        .find_map(|l| l.strip_prefix(b"0::"))?;
+    let p = line.trim_ascii_end();
+    let p = p.strip_suffix(b"/init.scope").unwrap_or(p);
+    Some(if p.is_empty() { b"/" } else { p })
+}
+
+/// Append the `/`-separated components of `p` to `out` (each with a leading `/`),
+/// refusing `..` and skipping empty and `.` components.
+fn push_components(out: &mut RelPath, p: &[u8]) -> Result<()> {
+    for c in p.split(|&c| c == b'/') {
+        match c {
+            b"" | b"." => {}
+            b".." => {
+                return Err(Error::spec("linux.cgroupsPath", "must not contain ..").value(p));
+            }
+            c => {
+                if !(out.push_bytes(b"/") && out.push_bytes(c)) {
+                    return Err(Error::capacity(
+                        "linux.cgroupsPath",
+                        p.len() as u64,
+                        PATH_MAX as u64,
+                        "bytes",
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Expand a systemd slice name: `a-b.slice` -> `/a.slice/a-b.slice`; `-.slice` -> root.
+pub fn expand_slice(slice: &[u8], out: &mut RelPath) -> Result<()> {
+    let bad = || Error::spec("linux.cgroupsPath", "invalid systemd slice name").value(slice);
+    let stem = slice.strip_suffix(b".slice").ok_or_else(bad)?;
+    if stem == b"-" {
+        return Ok(());
+    }
+    if stem.is_empty() || slice.contains(&b'/') {
+        return Err(bad());
+    }
+    let mut end = 0;
+    for part in stem.split(|&c| c == b'-') {
+        if part.is_empty() {
+            return Err(bad());
+        }
+        end += part.len();
+        out.push_bytes(b"/");
+        out.push_bytes(&stem[..end]);
+        out.push_bytes(b".slice");
+        end += 1;
+    }
+    Ok(())
+}
+
+/// The cgroup of container `id`, relative to the cgroup2 mount root. `own` is husk's own
+/// cgroup (see [`own_cgroup`]).
+pub fn placement(path: Option<&[u8]>, systemd: bool, id: &[u8], own: &[u8]) -> Result<RelPath> {
+    let mut out = RelPath::new();
+    let path = path.filter(|p| !p.is_empty());
+    if systemd {
+        let mut def = Buf::<300>::new();
+        let p = match path {
+            Some(p) => p,
+            None => {
+                let _ = def.write_str("system.slice:husk:");
+                def.push_bytes(id);
+                def.as_bytes()
+            }
+        };
+        let mut f = p.split(|&c| c == b':');
+        let (Some(slice), Some(prefix), Some(name), None) =
+            (f.next(), f.next(), f.next(), f.next())
+        else {
+            return Err(Error::spec(
+                "linux.cgroupsPath",
+                "must be slice:prefix:name with --systemd-cgroup",
+            )
+            .value(p));
+        };
+        let slice: &[u8] = if slice.is_empty() {
+            b"system.slice"
+        } else {
+            slice
+        };
+        if name.is_empty() || name.contains(&b'/') || prefix.contains(&b'/') || name == b".." {
+            return Err(Error::spec("linux.cgroupsPath", "invalid systemd unit name").value(p));
+        }
+        expand_slice(slice, &mut out)?;
+        out.push_bytes(b"/");
+        if name.ends_with(b".slice") {
+            out.push_bytes(name);
+        } else {
+            if !prefix.is_empty() {
+                out.push_bytes(prefix);
+                out.push_bytes(b"-");
+            }
+            out.push_bytes(name);
+            out.push_bytes(b".scope");
+        }
+    } else {
+        match path {
+            Some(p) if p.starts_with(b"/") => push_components(&mut out, p)?,
+            Some(p) => {
+                push_components(&mut out, own)?;
+                push_components(&mut out, p)?;
+            }
+            None => {
+                push_components(&mut out, own)?;
+                // `id` passed state::id::check: one safe component.
+                out.push_bytes(b"/husk/");
+                out.push_bytes(id);
+            }
+        }
+    }
+    if out.truncated() {
+        return Err(Error::capacity(
+            "linux.cgroupsPath",
+            out.len() as u64,
+            PATH_MAX as u64,
+            "bytes",
+        ));
+    }
+    if out.is_empty() {
+        return Err(Error::spec(
+            "linux.cgroupsPath",
+            "names the cgroup root: a container needs a cgroup of its own",
+        ));
+    }
+    Ok(out)
+}
+
+/// The cgroup2 mount point of this mount namespace.
+pub fn mount_root() -> Result<CPath> {
+    let mut buf = [0u8; 64 * 1024];
+    let text = crate::files::read_file(c"/proc/self/mountinfo", &mut buf, "mountinfo")?;
+    let m = find_mount(text).ok_or(Error::unsupported(
+        "cgroups",
+        "no cgroup2 file system is mounted (cgroup v1 is not supported)",
+    ))?;
+    CPath::from(m, "cgroup2 mount")
+}
+
+/// husk's own cgroup, relative to the cgroup2 root.
+pub fn own() -> Result<Buf<PATH_MAX>> {
+    let mut buf = [0u8; 8192];
+    let text = crate::files::read_file(c"/proc/self/cgroup", &mut buf, "/proc/self/cgroup")?;
+    let mut b = Buf::new();
+    b.push_bytes(own_cgroup(text).unwrap_or(b"/"));
+    Ok(b)
+}
+
+/// An open cgroup directory and its absolute path.
+pub struct Cgroup {
+    pub path: CPath,
+    pub dir: OwnedFd,
+}
+
+fn open_dir(p: &CPath) -> core::result::Result<OwnedFd, Errno> {
+    fs::open(
+        p.as_cstr(),
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+}
+
+impl Cgroup {
+    /// Open an existing cgroup by absolute path (from state.json).
+    pub fn open(path: &[u8]) -> Result<Cgroup> {
+        let path = CPath::from(path, "cgroup")?;
+        let dir =
+            open_dir(&path).map_err(|e| Error::sys("open cgroup", e).path(path.as_bytes()))?;
+        Ok(Cgroup { path, dir })
+    }
+
+    /// Make (or reuse) `rel` under `root`, enabling `controllers` (names, space-separated)
+    /// in every ancestor's cgroup.subtree_control on the way (failures there surface as
+    /// missing files when the resources are written).
+    pub fn create(root: &CPath, rel: &[u8], controllers: &[u8]) -> Result<Cgroup> {
+        let mut path = CPath::from(root.as_bytes(), "cgroup")?;
+        for c in rel.split(|&c| c == b'/').filter(|c| !c.is_empty()) {
+            if !controllers.is_empty() {
+                enable(&path, controllers);
+            }
+            path.join(c, "cgroup")?;
+            match fs::mkdir(path.as_cstr(), Mode::from_raw_mode(0o755)) {
+                Ok(()) | Err(Errno::EXIST) => {}
+                Err(e) => return Err(Error::sys("mkdir cgroup", e).path(path.as_bytes())),
+            }
+        }
+        let dir =
+            open_dir(&path).map_err(|e| Error::sys("open cgroup", e).path(path.as_bytes()))?;
+        Ok(Cgroup { path, dir })
+    }
+
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.dir.as_fd()
+    }
+
+    /// Write `value` to the cgroup's `file` (one write: the kernel takes one value a write).
+    pub fn write(&self, file: &[u8], value: &[u8]) -> core::result::Result<(), Errno> {
+        let mut name = Buf::<256>::new();
+        name.push_bytes(file);
+        let name = CPath::from(name.as_bytes(), "cgroup file").map_err(|_| Errno::INVAL)?;
+        let f = fs::openat(
+            &self.dir,
+            name.as_cstr(),
+            OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+            Mode::empty(),
+        )?;
+        let n = rustix::io::write(&f, value)?;
+        if n != value.len() {
+            return Err(Errno::IO);
+        }
+        Ok(())
+    }
+
+    /// Read the cgroup's `file` into `buf`.
+    pub fn read<'b>(
+        &self,
+        file: &[u8],
+        buf: &'b mut [u8],
+    ) -> core::result::Result<&'b [u8], Errno> {
+        let name = CPath::from(file, "cgroup file").map_err(|_| Errno::INVAL)?;
+        let f = fs::openat(
+            &self.dir,
+            name.as_cstr(),
+            OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+            Mode::empty(),
+        )?;
+        let n = crate::files::read_fd(&f, buf)?;
+        Ok(&buf[..n])
+    }
+
+    /// Call `f` with every pid in cgroup.procs.
+    pub fn for_each_pid(&self, f: &mut dyn FnMut(i32)) -> Result<()> {
+        let mut buf = [0u8; 64 * 1024];
+        let procs = self
+            .read(b"cgroup.procs", &mut buf)
+            .map_err(|e| Error::sys("read cgroup.procs", e).path(self.path.as_bytes()))?;
+        for l in procs.split(|&c| c == b'\n') {
+            if let Ok(p) = crate::cli::args::number::<u32>(l.trim_ascii(), "pid") {
+                if p > 0 && p <= i32::MAX as u32 {
+                    f(p as i32);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether cgroup.events says `populated 1`.
+    pub fn populated(&self) -> bool {
+        self.event(b"populated").unwrap_or(false)
+    }
+
+    /// A `KEY 0|1` line of cgroup.events.
+    pub fn event(&self, key: &[u8]) -> Option<bool> {
+        let mut buf = [0u8; 256];
+        let t = self.read(b"cgroup.events", &mut buf).ok()?;
+        t.split(|&c| c == b'\n').find_map(|l| {
+            let v = l.strip_prefix(key)?.strip_prefix(b" ")?;
+            Some(v.trim_ascii() == b"1")
+        })
+    }
+
+    /// Freeze (or thaw) every process and wait until the kernel reports it done.
+    pub fn freeze(&self, on: bool) -> Result<()> {
+        self.write(b"cgroup.freeze", if on { b"1" } else { b"0" })
+            .map_err(|e| Error::sys("write cgroup.freeze", e).path(self.path.as_bytes()))?;
+        for _ in 0..1000 {
+            if self.event(b"frozen") == Some(on) {
+                return Ok(());
+            }
+            sleep_ms(2);
+        }
+        Err(
+            Error::state("cgroup did not reach the requested freezer state")
+                .path(self.path.as_bytes()),
+        )
+    }
+
+    /// Kill everything in the cgroup (cgroup.kill on Linux >= 5.14, else SIGKILL each pid
+    /// in cgroup.procs), then remove the directory, retrying while the processes die.
+    pub fn destroy(self) -> Result<()> {
+        let _ = self.freeze(false);
+        if self.write(b"cgroup.kill", b"1").is_err() {
+            let _ = self.for_each_pid(&mut |p| {
+                let _ = crate::sys::process::kill(p, 9);
+            });
+        }
+        let mut last = Errno::BUSY;
+        for i in 0..500 {
+            match fs::rmdir(self.path.as_cstr()) {
+                Ok(()) | Err(Errno::NOENT) => return Ok(()),
+                Err(e) => last = e,
+            }
+            if i % 50 == 49 {
+                let _ = self.for_each_pid(&mut |p| {
+                    let _ = crate::sys::process::kill(p, 9);
+                });
+            }
+            sleep_ms(10);
+        }
+        Err(Error::sys("rmdir cgroup", last).path(self.path.as_bytes()))
+    }
+}
+
+/// Best effort: `+c` for each controller into `dir`/cgroup.subtree_control.
+fn enable(dir: &CPath, controllers: &[u8]) {
+    let Ok(mut p) = CPath::from(dir.as_bytes(), "cgroup") else {
+        return;
+    };
+    if p.join(b"cgroup.subtree_control", "cgroup").is_err() {
+        return;
+    }
+    let Ok(f) = fs::open(p.as_cstr(), OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty()) else {
+        return;
+    };
+    for c in controllers.split(|&c| c == b' ').filter(|c| !c.is_empty()) {
+        let mut w = Buf::<32>::new();
+        w.push_bytes(b"+");
+        w.push_bytes(c);
+        let _ = rustix::io::write(&f, w.as_bytes());
+    }
+}
+
+pub fn sleep_ms(ms: u64) {
+    let _ = rustix::thread::nanosleep(&rustix::time::Timespec {
+        tv_sec: (ms / 1000) as _,
+        tv_nsec: ((ms % 1000) * 1_000_000) as _,
+    });
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1 @@
+//! `events --stats`: the cgroup's counters as runc's stats JSON.
