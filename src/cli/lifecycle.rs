@@ -12,7 +12,7 @@ fn id<'a>(p: &Parsed<'a>) -> Result<&'a str> {
     crate::state::id::check(raw)
 }
 
-fn create_opts<'a>(c: &Command, p: &Parsed<'a>) -> Result<CreateOpts<'a>> {
+fn create_opts<'a>(g: &Global<'_>, c: &Command, p: &Parsed<'a>) -> Result<CreateOpts<'a>> {
     Ok(CreateOpts {
         bundle: p.last(c.flags, "bundle").unwrap_or(b"."),
         pid_file: p.last(c.flags, "pid-file"),
@@ -23,11 +23,12 @@ fn create_opts<'a>(c: &Command, p: &Parsed<'a>) -> Result<CreateOpts<'a>> {
             None => 0,
         },
         stdout: None,
+        systemd_cgroup: g.systemd_cgroup,
     })
 }
 
 pub fn create(g: &Global<'_>, c: &Command, p: &Parsed<'_>) -> Result<i32> {
-    let o = create_opts(c, p)?;
+    let o = create_opts(g, c, p)?;
     container::create::create(g.root, id(p)?, &o)?;
     Ok(0)
 }
@@ -38,7 +39,7 @@ pub fn start(g: &Global<'_>, _c: &Command, p: &Parsed<'_>) -> Result<i32> {
 }
 
 pub fn run(g: &Global<'_>, c: &Command, p: &Parsed<'_>) -> Result<i32> {
-    let o = create_opts(c, p)?;
+    let o = create_opts(g, c, p)?;
     container::run::run(
         g.root,
         id(p)?,

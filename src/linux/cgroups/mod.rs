@@ -28,21 +28,6 @@ use rustix::io::Errno;
 /// A path relative to the cgroup2 mount root, starting with `/`.
 pub type RelPath = Buf<PATH_MAX>;
 
-/// The mount point of the first cgroup2 mount in a mountinfo text.
-pub fn find_mount(mountinfo: &[u8]) -> Option<&[u8]> {
-    for line in mountinfo.split(|&c| c == b'\n') {
-        let mut f = line.split(|&c| c == b' ');
-        let point = f.nth(4)?;
-        // Optional fields end with a lone "-"; the file system type follows.
-        let mut rest = f.skip_while(|&x| x != b"-");
-        rest.next();
-        if rest.next() == Some(b"cgroup2") && !point.contains(&b'\\') {
-            return Some(point);
-        }
-    }
-    None
-}
-
 /// husk's own cgroup from a /proc/self/cgroup text (the `0::` line), without a trailing
 /// `/init.scope` (a systemd init's own leaf, as runc strips it).
 pub fn own_cgroup(text: &[u8]) -> Option<&[u8]> {
@@ -181,9 +166,8 @@ pub fn placement(path: Option<&[u8]>, systemd: bool, id: &[u8], own: &[u8]) -> R
 
 /// The cgroup2 mount point of this mount namespace.
 pub fn mount_root() -> Result<CPath> {
-    let mut buf = [0u8; 64 * 1024];
-    let text = crate::files::read_file(c"/proc/self/mountinfo", &mut buf, "mountinfo")?;
-    let m = find_mount(text).ok_or(Error::unsupported(
+    let mut buf = [0u8; PATH_MAX];
+    let m = crate::linux::mounts::cgroup2_mount_point(&mut buf).ok_or(Error::unsupported(
         "cgroups",
         "no cgroup2 file system is mounted (cgroup v1 is not supported)",
     ))?;
@@ -312,6 +296,14 @@ impl Cgroup {
         })
     }
 
+    /// Move process `pid` here (when clone3 could not start it here).
+    pub fn add(&self, pid: i32) -> Result<()> {
+        let mut n = Buf::<16>::new();
+        let _ = write!(n, "{pid}");
+        self.write(b"cgroup.procs", n.as_bytes())
+            .map_err(|e| Error::sys("write cgroup.procs", e).path(self.path.as_bytes()))
+    }
+
     /// Freeze (or thaw) every process and wait until the kernel reports it done.
     pub fn freeze(&self, on: bool) -> Result<()> {
         self.write(b"cgroup.freeze", if on { b"1" } else { b"0" })
@@ -331,7 +323,7 @@ impl Cgroup {
     /// Kill everything in the cgroup (cgroup.kill on Linux >= 5.14, else SIGKILL each pid
     /// in cgroup.procs), then remove the directory, retrying while the processes die.
     pub fn destroy(self) -> Result<()> {
-        let _ = self.freeze(false);
+        // Frozen tasks die of SIGKILL too (the v2 freezer lets fatal signals through).
         if self.write(b"cgroup.kill", b"1").is_err() {
             let _ = self.for_each_pid(&mut |p| {
                 let _ = crate::sys::process::kill(p, 9);
@@ -352,6 +344,50 @@ impl Cgroup {
         }
         Err(Error::sys("rmdir cgroup", last).path(self.path.as_bytes()))
     }
+}
+
+/// Make the container's cgroup and apply its resources. None when the container asks for
+/// neither resources nor a cgroupsPath and no cgroup can be made here (no cgroup2 mount,
+/// read-only, no permission): it then runs in husk's own cgroup, as before.
+pub fn setup(
+    linux: Option<&crate::spec::linux::Linux<'_>>,
+    id: &str,
+    systemd: bool,
+) -> Result<Option<Cgroup>> {
+    let res = linux.and_then(|l| l.resources.as_ref());
+    let mut pbuf = [0u8; PATH_MAX];
+    let path = match linux.and_then(|l| l.cgroups_path.as_ref()) {
+        Some(p) => Some(p.decode_into(&mut pbuf)?.as_bytes()),
+        None => None,
+    };
+    let needed = match res {
+        Some(r) => resources::controllers(r)?,
+        None => Buf::new(),
+    };
+    let required = !needed.is_empty()
+        || res.is_some_and(|r| !r.unified.is_empty())
+        || path.is_some_and(|p| !p.is_empty());
+    let made = (|| {
+        let root = mount_root()?;
+        let own = own()?;
+        let rel = placement(path, systemd, id.as_bytes(), own.as_bytes())?;
+        Cgroup::create(&root, rel.as_bytes(), needed.as_bytes())
+    })();
+    let mut cg = match made {
+        Ok(c) => c,
+        Err(e) if !required => {
+            crate::debug!("cgroups: {e}: the container stays in husk's cgroup");
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    };
+    if let Some(r) = res {
+        if let Err(e) = resources::apply(r, &mut cg, false) {
+            let _ = cg.destroy();
+            return Err(e);
+        }
+    }
+    Ok(Some(cg))
 }
 
 /// Best effort: `+c` for each controller into `dir`/cgroup.subtree_control.

@@ -74,17 +74,6 @@ fn systemd_paths() {
 }
 
 #[test]
-fn mountinfo() {
-    let t = b"24 1 0:22 / /sys rw,nosuid shared:7 - sysfs sysfs rw\n\
-              30 24 0:26 / /sys/fs/cgroup/unified rw,nosuid shared:9 - cgroup2 cgroup2 rw\n\
-              31 24 0:27 / /sys/fs/cgroup/cpu rw shared:10 - cgroup cgroup rw,cpu\n";
-    assert_eq!(find_mount(t), Some(&b"/sys/fs/cgroup/unified"[..]));
-    assert_eq!(find_mount(b"24 1 0:22 / /sys rw - sysfs sysfs rw\n"), None);
-    assert_eq!(find_mount(b""), None);
-    assert_eq!(find_mount(b"garbage\n1 2 3\n"), None);
-}
-
-#[test]
 fn own() {
     assert_eq!(
         own_cgroup(b"12:pids:/x\n0::/user.slice/a.scope\n"),
