@@ -217,3 +217,46 @@ fn no_resources_still_runs_without_cgroup2() {
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(report(&out)["pid"].as_i32() == Some(1), "{out}");
 }
+
+#[test]
+fn pause_resume_events_update() {
+    let e = Env::new("pause");
+    let n = e.name.clone();
+    e.config(&["/husk-probe", "sleep", "60"], |v| {
+        v["linux"]["cgroupsPath"] = format!("/{n}/c8").into();
+    });
+    let (code, out, err) = e.sh("$H create --bundle $B c8 >/dev/null 2>&1; $H start c8; \
+         $H pause c8; echo \"STATE $($H state c8 | tr -d ' \\n')\"; \
+         grep '^frozen' \"$CG/$N/c8/cgroup.events\"; \
+         if $H pause c8 2>/dev/null; then echo PAUSED-TWICE; fi; \
+         $H resume c8; echo \"STATE $($H state c8 | tr -d ' \\n')\"; \
+         grep '^frozen' \"$CG/$N/c8/cgroup.events\"; \
+         echo \"EVENTS $($H events --stats c8)\"; \
+         if $H update --pids-limit 10 c8 2>&1; then echo UPDATED; fi; \
+         $H delete --force c8; rmdir \"$CG/$N\"");
+    assert_eq!(code, 0, "{out}\n{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    let states: Vec<&&str> = lines.iter().filter(|l| l.starts_with("STATE ")).collect();
+    assert!(states[0].contains("\"status\":\"paused\""), "{out}");
+    assert!(states[1].contains("\"status\":\"running\""), "{out}");
+    assert!(
+        out.contains("frozen 1") && out.contains("frozen 0"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("PAUSED-TWICE") && !out.contains("UPDATED"),
+        "{out}"
+    );
+    let ev = lines.iter().find(|l| l.starts_with("EVENTS ")).unwrap();
+    let v = json::parse(&ev[7..]).unwrap();
+    assert_eq!(v["type"], "stats");
+    assert_eq!(v["id"], "c8");
+    assert!(
+        v["data"]["cpu"]["usage"]["total"].as_u64().is_some(),
+        "{ev}"
+    );
+    assert!(
+        out.contains("linux.resources.pids.limit") && out.contains("controller pids not available"),
+        "{out}"
+    );
+}

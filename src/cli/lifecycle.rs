@@ -72,3 +72,29 @@ pub fn ps(g: &Global<'_>, c: &Command, p: &Parsed<'_>) -> Result<i32> {
     container::ps::ps(g.root, id(p)?, json)?;
     Ok(0)
 }
+
+pub fn pause(g: &Global<'_>, _c: &Command, p: &Parsed<'_>) -> Result<i32> {
+    container::pause::pause(g.root, id(p)?, true)?;
+    Ok(0)
+}
+
+pub fn resume(g: &Global<'_>, _c: &Command, p: &Parsed<'_>) -> Result<i32> {
+    container::pause::pause(g.root, id(p)?, false)?;
+    Ok(0)
+}
+
+pub fn update(g: &Global<'_>, c: &Command, p: &Parsed<'_>) -> Result<i32> {
+    let get = |name: &str| p.last(c.flags, name);
+    container::update::update(g.root, id(p)?, p.last(c.flags, "resources"), &get)?;
+    Ok(0)
+}
+
+pub fn events(g: &Global<'_>, c: &Command, p: &Parsed<'_>) -> Result<i32> {
+    let interval = match p.last(c.flags, "interval") {
+        Some(v) => crate::linux::cgroups::stats::duration_ms(v)
+            .ok_or(Error::usage("--interval must be a duration such as 5s or 100ms").value(v))?,
+        None => 5000,
+    };
+    container::events::events(g.root, id(p)?, p.has(c.flags, "stats"), interval)?;
+    Ok(0)
+}

@@ -10,11 +10,14 @@ pub mod bundle;
 pub mod child;
 pub mod create;
 pub mod delete;
+pub mod events;
 pub mod kill;
+pub mod pause;
 pub mod ps;
 pub mod run;
 pub mod start;
 pub mod sync;
+pub mod update;
 
 use crate::state::file::{self, Status};
 
