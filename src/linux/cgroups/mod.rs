@@ -206,15 +206,13 @@ impl Cgroup {
         Ok(Cgroup { path, dir })
     }
 
-    /// Make (or reuse) `rel` under `root`, enabling `controllers` (names, space-separated)
-    /// in every ancestor's cgroup.subtree_control on the way (failures there surface as
-    /// missing files when the resources are written).
-    pub fn create(root: &CPath, rel: &[u8], controllers: &[u8]) -> Result<Cgroup> {
+    /// Make (or reuse) `rel` under `root`, enabling every available controller in each
+    /// ancestor's cgroup.subtree_control on the way, as runc does (so `update` can set any
+    /// limit later; a refusal surfaces as a missing file when a limit is written).
+    pub fn create(root: &CPath, rel: &[u8]) -> Result<Cgroup> {
         let mut path = CPath::from(root.as_bytes(), "cgroup")?;
         for c in rel.split(|&c| c == b'/').filter(|c| !c.is_empty()) {
-            if !controllers.is_empty() {
-                enable(&path, controllers);
-            }
+            enable_all(&path);
             path.join(c, "cgroup")?;
             match fs::mkdir(path.as_cstr(), Mode::from_raw_mode(0o755)) {
                 Ok(()) | Err(Errno::EXIST) => {}
@@ -371,7 +369,7 @@ pub fn setup(
         let root = mount_root()?;
         let own = own()?;
         let rel = placement(path, systemd, id.as_bytes(), own.as_bytes())?;
-        Cgroup::create(&root, rel.as_bytes(), needed.as_bytes())
+        Cgroup::create(&root, rel.as_bytes())
     })();
     let mut cg = match made {
         Ok(c) => c,
@@ -390,18 +388,37 @@ pub fn setup(
     Ok(Some(cg))
 }
 
-/// Best effort: `+c` for each controller into `dir`/cgroup.subtree_control.
-fn enable(dir: &CPath, controllers: &[u8]) {
+/// Best effort: `+c` into `dir`/cgroup.subtree_control for each controller in
+/// `dir`/cgroup.controllers not enabled yet.
+fn enable_all(dir: &CPath) {
+    let Ok(mut p) = CPath::from(dir.as_bytes(), "cgroup") else {
+        return;
+    };
+    let mut avail = [0u8; 512];
+    let mut on = [0u8; 512];
+    if p.join(b"cgroup.controllers", "cgroup").is_err() {
+        return;
+    }
+    let Ok(controllers) = crate::files::read_to(p.as_cstr(), &mut avail) else {
+        return;
+    };
     let Ok(mut p) = CPath::from(dir.as_bytes(), "cgroup") else {
         return;
     };
     if p.join(b"cgroup.subtree_control", "cgroup").is_err() {
         return;
     }
+    let enabled = crate::files::read_to(p.as_cstr(), &mut on)
+        .map(|t| &*t)
+        .unwrap_or(&[]);
     let Ok(f) = fs::open(p.as_cstr(), OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty()) else {
         return;
     };
-    for c in controllers.split(|&c| c == b' ').filter(|c| !c.is_empty()) {
+    for c in controllers
+        .split(|c| c.is_ascii_whitespace())
+        .filter(|c| !c.is_empty())
+        .filter(|c| !enabled.split(|b| b.is_ascii_whitespace()).any(|e| e == *c))
+    {
         let mut w = Buf::<32>::new();
         w.push_bytes(b"+");
         w.push_bytes(c);
