@@ -159,6 +159,59 @@ fn callers_argv_forms_parse() {
 }
 
 #[test]
+fn cgroup_commands_accept_runc_flags() {
+    let dir = std::env::temp_dir().join(format!("husk-cli-cg-{}", std::process::id()));
+    let r = dir.to_str().unwrap();
+    let cases: &[&[&str]] = &[
+        &["pause", "id1"],
+        &["resume", "id1"],
+        &["update", "--resources", "-", "id1"],
+        &[
+            "update",
+            "--memory",
+            "16m",
+            "--memory-swap",
+            "-1",
+            "--memory-reservation",
+            "1m",
+            "--cpu-share",
+            "512",
+            "--cpu-quota",
+            "-1",
+            "--cpu-period",
+            "100000",
+            "--cpu-burst",
+            "0",
+            "--cpuset-cpus",
+            "0-1",
+            "--cpuset-mems",
+            "0",
+            "--pids-limit",
+            "10",
+            "--blkio-weight",
+            "500",
+            "id1",
+        ],
+        &["events", "--stats", "id1"],
+        &["events", "--interval", "100ms", "id1"],
+    ];
+    for c in cases {
+        let mut a = vec!["--root", r];
+        a.extend_from_slice(c);
+        let o = husk(&a);
+        assert_eq!(o.status.code(), Some(1), "{c:?}: {}", text(&o.stderr));
+        assert!(
+            text(&o.stderr).contains("container does not exist"),
+            "{c:?}: {}",
+            text(&o.stderr)
+        );
+    }
+    let o = husk(&["--root", r, "events", "--interval", "soon", "id1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn later_commands_fail_clearly_and_accept_runc_flags() {
     let cases: &[&[&str]] = &[
         &[
@@ -171,11 +224,6 @@ fn later_commands_fail_clearly_and_accept_runc_flags() {
             "id1",
         ],
         &["exec", "-t", "id1", "sh", "-c", "echo --not-a-flag"],
-        &["pause", "id1"],
-        &["resume", "id1"],
-        &["update", "--resources", "-", "id1"],
-        &["update", "--memory", "1000000", "--pids-limit", "10", "id1"],
-        &["events", "--stats", "id1"],
     ];
     for c in cases {
         let o = husk(c);
@@ -382,7 +430,8 @@ fn features_claims_only_what_is_implemented() {
     assert!(!opts.contains(&"idmap"));
     assert_eq!(v["linux"]["mountExtensions"]["idmap"]["enabled"], false);
     assert_eq!(v["linux"]["seccomp"]["enabled"], false);
-    assert_eq!(v["linux"]["cgroup"]["v2"], false);
+    assert_eq!(v["linux"]["cgroup"]["v2"], true);
+    assert_eq!(v["linux"]["cgroup"]["v1"], false);
     assert_eq!(
         v["annotations"]["io.github.husk.version"],
         env!("CARGO_PKG_VERSION")

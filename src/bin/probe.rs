@@ -17,6 +17,8 @@
 //! | `stat PATH`              | lstat PATH: type, permission bits, uid, gid, and for a      |
 //! |                          | device node its major and minor; or the errno               |
 //! | `statfs PATH`            | statfs PATH: size in bytes and whether it is read-only      |
+//! | `spin MS`                | busy-loop for MS milliseconds of wall-clock time            |
+//! | `key PATH NAME`          | the number on PATH's line `NAME N` (cgroup stat files)      |
 //! | `env=NAME,NAME`          | environment variables to include in the report              |
 //!
 //! With no `report` step the report is printed after the last step, so `husk-probe` alone
@@ -37,7 +39,8 @@
 //! `{"write":PATH,"ret":BYTES}`, `{"read":PATH,"ret":BYTES,"text":FIRST_96_BYTES}`,
 //! `{"stat":PATH,"type":"chr","mode":"0666","uid":0,"gid":0,"major":1,"minor":3}`
 //! (type one of reg dir chr blk lnk fifo sock; major/minor only for chr and blk),
-//! `{"statfs":PATH,"size":BYTES,"ro":BOOL}`, with
+//! `{"statfs":PATH,"size":BYTES,"ro":BOOL}`, `{"key":PATH,"name":NAME,"value":N}` (errno
+//! ENODATA when no line has that name), with
 //! `"errno":"ENAME"` in place of the results when the call failed.
 //!
 //! # Report
@@ -111,6 +114,20 @@ fn main(args: sys::Args) -> i32 {
                     action(&mut st, "alloc", n, r.map(|p| p as isize));
                 }
                 _ => return usage("alloc MIB"),
+            },
+            b"spin" => match arg(i).and_then(parse_int) {
+                Some(n) if n >= 0 => {
+                    i += 1;
+                    spin_ms(n as u64);
+                }
+                _ => return usage("spin MS"),
+            },
+            b"key" => match (arg(i), arg(i + 1)) {
+                (Some(p), Some(k)) => {
+                    i += 2;
+                    key_step(&mut st, p, k);
+                }
+                _ => return usage("key PATH NAME"),
             },
             b"fork" => match arg(i).and_then(parse_int) {
                 Some(n) if n >= 0 => {
@@ -259,6 +276,53 @@ fn alloc_mib(mib: usize, held: &mut Option<sys::mem::Region>) -> Result<usize, E
     core::hint::black_box(&mut *r);
     *held = Some(r);
     Ok(pages)
+}
+
+fn now_ms() -> u64 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    t.tv_sec as u64 * 1000 + t.tv_nsec as u64 / 1_000_000
+}
+
+/// Burn CPU until `ms` milliseconds of wall-clock time have passed.
+fn spin_ms(ms: u64) {
+    let end = now_ms().saturating_add(ms);
+    let mut x = 0u64;
+    while now_ms() < end {
+        for _ in 0..1000 {
+            x = core::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+        }
+    }
+}
+
+/// `key PATH NAME`: the number after `NAME ` on a line of PATH.
+fn key_step(st: &mut State, p: &[u8], k: &[u8]) {
+    let mut buf = [0u8; 4096];
+    let r = rustix::fs::open(p, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+        .and_then(|fd| husk::files::read_fd(&fd, &mut buf));
+    let r = match r {
+        Ok(n) => buf[..n]
+            .split(|&c| c == b'\n')
+            .find_map(|l| l.strip_prefix(k)?.strip_prefix(b" "))
+            .and_then(|v| core::str::from_utf8(v).ok()?.trim().parse::<u64>().ok())
+            .ok_or(Errno::NODATA),
+        Err(e) => Err(e),
+    };
+    let b = &mut st.actions;
+    let _ = b.write_str(if b.is_empty() { "" } else { "," });
+    let _ = b.write_str("{\"key\":\"");
+    let _ = json_escape(b, lossy(p));
+    let _ = b.write_str("\",\"name\":\"");
+    let _ = json_escape(b, lossy(k));
+    let _ = b.write_str("\",");
+    match r {
+        Ok(v) => {
+            let _ = write!(b, "\"value\":{v}");
+        }
+        Err(e) => {
+            let _ = write!(b, "\"errno\":\"{}\"", errno_name(e).as_str());
+        }
+    }
+    let _ = b.write_str("}");
 }
 
 fn fork_n(st: &mut State, n: usize) {

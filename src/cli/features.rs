@@ -48,7 +48,7 @@ pub fn render(out: &mut impl Write) {
     let _ = out.write_str(",\"capabilities\":");
     list(out, crate::linux::caps::CAPS.iter().map(|(n, _)| *n));
     let _ = out.write_str(
-        ",\"cgroup\":{\"v1\":false,\"v2\":false,\"systemd\":false,\"systemdUser\":false,\"rdma\":false},\
+        ",\"cgroup\":{\"v1\":false,\"v2\":true,\"systemd\":false,\"systemdUser\":false,\"rdma\":true},\
          \"seccomp\":{\"enabled\":false},\"apparmor\":{\"enabled\":false},\"selinux\":{\"enabled\":false},\
          \"intelRdt\":{\"enabled\":false},\"mountExtensions\":{\"idmap\":{\"enabled\":false}}},\"annotations\":{",
     );

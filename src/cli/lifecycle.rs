@@ -12,7 +12,7 @@ fn id<'a>(p: &Parsed<'a>) -> Result<&'a str> {
     crate::state::id::check(raw)
 }
 
-fn create_opts<'a>(c: &Command, p: &Parsed<'a>) -> Result<CreateOpts<'a>> {
+fn create_opts<'a>(g: &Global<'_>, c: &Command, p: &Parsed<'a>) -> Result<CreateOpts<'a>> {
     Ok(CreateOpts {
         bundle: p.last(c.flags, "bundle").unwrap_or(b"."),
         pid_file: p.last(c.flags, "pid-file"),
@@ -23,11 +23,12 @@ fn create_opts<'a>(c: &Command, p: &Parsed<'a>) -> Result<CreateOpts<'a>> {
             None => 0,
         },
         stdout: None,
+        systemd_cgroup: g.systemd_cgroup,
     })
 }
 
 pub fn create(g: &Global<'_>, c: &Command, p: &Parsed<'_>) -> Result<i32> {
-    let o = create_opts(c, p)?;
+    let o = create_opts(g, c, p)?;
     container::create::create(g.root, id(p)?, &o)?;
     Ok(0)
 }
@@ -38,7 +39,7 @@ pub fn start(g: &Global<'_>, _c: &Command, p: &Parsed<'_>) -> Result<i32> {
 }
 
 pub fn run(g: &Global<'_>, c: &Command, p: &Parsed<'_>) -> Result<i32> {
-    let o = create_opts(c, p)?;
+    let o = create_opts(g, c, p)?;
     container::run::run(
         g.root,
         id(p)?,
@@ -69,5 +70,31 @@ pub fn ps(g: &Global<'_>, c: &Command, p: &Parsed<'_>) -> Result<i32> {
         Some(v) => return Err(Error::usage("--format must be table or json").value(v)),
     };
     container::ps::ps(g.root, id(p)?, json)?;
+    Ok(0)
+}
+
+pub fn pause(g: &Global<'_>, _c: &Command, p: &Parsed<'_>) -> Result<i32> {
+    container::pause::pause(g.root, id(p)?, true)?;
+    Ok(0)
+}
+
+pub fn resume(g: &Global<'_>, _c: &Command, p: &Parsed<'_>) -> Result<i32> {
+    container::pause::pause(g.root, id(p)?, false)?;
+    Ok(0)
+}
+
+pub fn update(g: &Global<'_>, c: &Command, p: &Parsed<'_>) -> Result<i32> {
+    let get = |name: &str| p.last(c.flags, name);
+    container::update::update(g.root, id(p)?, p.last(c.flags, "resources"), &get)?;
+    Ok(0)
+}
+
+pub fn events(g: &Global<'_>, c: &Command, p: &Parsed<'_>) -> Result<i32> {
+    let interval = match p.last(c.flags, "interval") {
+        Some(v) => crate::linux::cgroups::stats::duration_ms(v)
+            .ok_or(Error::usage("--interval must be a duration such as 5s or 100ms").value(v))?,
+        None => 5000,
+    };
+    container::events::events(g.root, id(p)?, p.has(c.flags, "stats"), interval)?;
     Ok(0)
 }

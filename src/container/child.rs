@@ -103,6 +103,12 @@ fn build(plan: &ChildPlan<'_>, pid: i32) -> Result<()> {
     if plan.new_userns {
         become_root()?;
     }
+    if plan.new_cgroupns {
+        // Now, not at clone: the runtime has put this process in its cgroup, which becomes
+        // the namespace's root (create.rs).
+        crate::sys::process::unshare(linux_raw_sys::general::CLONE_NEWCGROUP)
+            .map_err(|e| Error::sys("unshare CLONE_NEWCGROUP", e))?;
+    }
     let spec = plan.spec;
     if let Some(h) = &spec.hostname {
         let mut b = [0u8; 256];

@@ -12,6 +12,7 @@ use super::child::{self, ChildPlan};
 use super::sync::{self, Tag};
 use crate::cpath::CPath;
 use crate::error::{Error, Result};
+use crate::linux::cgroups::{self, Cgroup};
 use crate::linux::hooks::{self, HookKind};
 use crate::linux::namespaces;
 use crate::out::Buf;
@@ -34,6 +35,8 @@ pub struct CreateOpts<'a> {
     /// The container process's stdout instead of the runtime's own (dup2'd onto fd 1 in
     /// the container process; husk as PID 1 captures each bundle's output this way).
     pub stdout: Option<BorrowedFd<'a>>,
+    /// `--systemd-cgroup`: linux.cgroupsPath is `slice:prefix:name`.
+    pub systemd_cgroup: bool,
 }
 
 /// A container process that is built and waits for `start`.
@@ -98,27 +101,6 @@ fn check_supported(spec: &Spec<'_>, o: &CreateOpts<'_>) -> Result<()> {
                 "seccomp filters are not supported yet",
             ));
         }
-        if let Some(r) = &l.resources {
-            let asked = r.memory.is_some()
-                || r.cpu.is_some()
-                || r.pids.is_some()
-                || r.block_io.is_some()
-                || !r.hugepage_limits.is_empty()
-                || r.network.is_some()
-                || !r.rdma.is_empty()
-                || !r.unified.is_empty();
-            if asked {
-                return Err(Error::unsupported(
-                    "linux.resources",
-                    "cgroup resource limits are not supported yet",
-                ));
-            }
-            if !r.devices.is_empty() {
-                // runc's default config denies all devices; husk creates only the default
-                // device nodes, so the rule is not needed to keep host devices out.
-                crate::warn!("linux.resources.devices: the device cgroup is not enforced yet");
-            }
-        }
     }
     let mut unsupported = None;
     crate::spec::support(spec, false, &mut |level, e| {
@@ -160,17 +142,51 @@ fn build(
     .map_err(|e| Error::sys("open", e).path(super::EXEC_FIFO.as_bytes()))?;
 
     let (flags, joins) = namespace_plan(spec)?;
+    let cg = cgroups::setup(spec.linux.as_ref(), entry.id(), o.systemd_cgroup)?;
+    match build_in(
+        entry,
+        spec,
+        bundle,
+        o,
+        &rootfs,
+        &fifo,
+        flags,
+        &joins,
+        cg.as_ref(),
+    ) {
+        Ok(c) => Ok(c),
+        Err(e) => {
+            if let Some(cg) = cg {
+                let _ = cg.destroy();
+            }
+            Err(e)
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_in(
+    entry: &Entry<'_>,
+    spec: &Spec<'_>,
+    bundle: &CPath,
+    o: &CreateOpts<'_>,
+    rootfs: &CPath,
+    fifo: &OwnedFd,
+    flags: u64,
+    joins: &heapless::Vec<(u32, OwnedFd), MAX_JOINS>,
+    cg: Option<&Cgroup>,
+) -> Result<Created> {
     let (parent_end, child_end) = sync::pair()?;
     let new_userns = flags & linux_raw_sys::general::CLONE_NEWUSER as u64 != 0;
-    let (pid, pidfd) = {
+    let (pid, pidfd, moved) = {
         let plan = ChildPlan {
             id: entry.id(),
             spec,
             bundle,
-            rootfs: &rootfs,
+            rootfs,
             sync: &child_end,
-            fifo: &fifo,
-            joins: &joins,
+            fifo,
+            joins,
             new_userns,
             new_netns: flags & linux_raw_sys::general::CLONE_NEWNET as u64 != 0,
             new_cgroupns: flags & linux_raw_sys::general::CLONE_NEWCGROUP as u64 != 0,
@@ -179,16 +195,37 @@ fn build(
             preserve_fds: o.preserve_fds,
             stdout: o.stdout,
         };
-        let flags = flags | linux_raw_sys::general::CLONE_PIDFD as u64;
-        match clone3(flags, linux_raw_sys::general::SIGCHLD, None) {
+        // A new cgroup namespace is made by the container process once it is in its
+        // cgroup (as runc does): one made by clone3 would be rooted at husk's cgroup, since
+        // the kernel copies namespaces before CLONE_INTO_CGROUP moves the child.
+        let flags = (flags | linux_raw_sys::general::CLONE_PIDFD as u64)
+            & !(linux_raw_sys::general::CLONE_NEWCGROUP as u64);
+        let mut moved = cg.is_some();
+        let r = match clone3(flags, linux_raw_sys::general::SIGCHLD, cg.map(|c| c.fd())) {
+            // Before Linux 5.7 clone3 has no CLONE_INTO_CGROUP (E2BIG: larger clone_args;
+            // ENOSYS: no clone3): clone, then write the pid to cgroup.procs before Go.
+            Err(
+                rustix::io::Errno::TOOBIG | rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS,
+            ) if cg.is_some() => {
+                moved = false;
+                clone3(flags, linux_raw_sys::general::SIGCHLD, None)
+            }
+            r => r,
+        };
+        match r {
             Ok(Forked::Child) => child::main(&plan),
-            Ok(Forked::Parent { pid, pidfd }) => (pid, pidfd),
+            Ok(Forked::Parent { pid, pidfd }) => (pid, pidfd, moved),
             Err(e) => return Err(Error::sys("clone3", e)),
         }
     };
     drop(child_end);
-    drop(fifo);
     let created = Created { pid, pidfd };
+    if let (Some(c), false) = (cg, moved) {
+        if let Err(e) = c.add(pid.as_raw_nonzero().get()) {
+            kill_and_reap(&created);
+            return Err(e);
+        }
+    }
     match handshake(&created, &parent_end, spec, bundle, entry, new_userns) {
         Ok(()) => {}
         Err(e) => {
@@ -198,7 +235,17 @@ fn build(
     }
     let start = crate::state::process_start(pid.as_raw_nonzero().get()).unwrap_or(0);
     let write = (|| {
-        write_state(entry, spec, bundle, &rootfs, pid, start, Status::Created)?;
+        let cgp = cg.map(|c| c.path.as_bytes()).unwrap_or(b"");
+        write_state(
+            entry,
+            spec,
+            bundle,
+            rootfs,
+            pid,
+            start,
+            Status::Created,
+            cgp,
+        )?;
         if let Some(p) = o.pid_file {
             write_pid_file(p, pid)?;
         }
@@ -343,6 +390,7 @@ pub fn state_json(
     b
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn write_state(
     entry: &Entry<'_>,
     spec: &Spec<'_>,
@@ -351,7 +399,9 @@ pub fn write_state(
     pid: Pid,
     start: u64,
     status: Status,
+    cgroup: &[u8],
 ) -> Result<()> {
+    let c = file::escaped::<{ crate::cpath::PATH_MAX * 2 }>(cgroup, "cgroup")?;
     let b = file::escaped::<{ crate::cpath::PATH_MAX * 2 }>(bundle.as_bytes(), "bundle")?;
     let r = file::escaped::<{ crate::cpath::PATH_MAX * 2 }>(rootfs.as_bytes(), "root.path")?;
     entry.write(&NewState {
@@ -363,6 +413,7 @@ pub fn write_state(
         rootfs: r.as_str(),
         created: file::now().as_str(),
         owner: "",
+        cgroup_path: c.as_str(),
         annotations_json: spec.annotations.raw(),
     })
 }

@@ -1,5 +1,5 @@
-//! `delete [--force] ID`: remove a stopped (or never-started) container's state; with
-//! --force, kill a running one first. Then the poststop hooks (failures only warn).
+//! `delete [--force] ID`: remove a stopped (or never-started) container's state and its
+//! cgroup (killing what is left in it); with --force, kill a running one first. Then the poststop hooks (failures only warn).
 //! `delete --force` of an id that does not exist succeeds, as callers' cleanup paths
 //! expect. Runs in the runtime.
 
@@ -45,6 +45,11 @@ pub fn delete(root: &[u8], id: &str, force: bool) -> Result<()> {
     }
     if status != Status::Stopped {
         kill_and_wait(st.pid)?;
+    }
+    // What is left in the cgroup (a container without its own pid namespace can leave
+    // processes behind) is killed with it.
+    if let Some(cg) = super::cgroup_of(&st) {
+        cg.destroy()?;
     }
     entry.remove()?;
     super::bundle::hooks_after(&st, HookKind::Poststop, "stopped");

@@ -101,7 +101,7 @@ pub fn kill(root: &[u8], id: &str, sig: i32, all: bool) -> Result<()> {
     }
     if all {
         let mut err = None;
-        super::ps::for_each_pid(st.pid, &mut |pid| {
+        super::for_each_pid(&st, &mut |pid| {
             if let Err(e) = signal(pid, sig) {
                 err.get_or_insert(e);
             }

@@ -10,13 +10,35 @@ pub mod bundle;
 pub mod child;
 pub mod create;
 pub mod delete;
+pub mod events;
 pub mod kill;
+pub mod pause;
 pub mod ps;
 pub mod run;
 pub mod start;
 pub mod sync;
+pub mod update;
 
-use crate::state::file::Status;
+use crate::state::file::{self, Status};
+
+/// The container's cgroup, if it has one (and it still exists).
+pub fn cgroup_of(st: &file::StateFile<'_>) -> Option<crate::linux::cgroups::Cgroup> {
+    if st.cgroup_path.is_empty() {
+        return None;
+    }
+    let mut b = [0u8; crate::cpath::PATH_MAX];
+    let p = file::unescape(st.cgroup_path, &mut b).ok()?;
+    crate::linux::cgroups::Cgroup::open(p.as_bytes()).ok()
+}
+
+/// Call `f` with every host pid of the container: its cgroup's cgroup.procs, or without
+/// a cgroup, every process of its pid namespace (see [`ps::for_each_pid`]).
+pub fn for_each_pid(st: &file::StateFile<'_>, f: &mut dyn FnMut(i32)) -> crate::Result<()> {
+    match cgroup_of(st) {
+        Some(cg) => cg.for_each_pid(f),
+        None => ps::for_each_pid(st.pid, f),
+    }
+}
 
 /// `start` is allowed only on a created container (runtime-spec).
 pub fn can_start(s: Status) -> bool {

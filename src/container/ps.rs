@@ -1,6 +1,6 @@
-//! `ps [--format table|json] ID`: the container's processes as host pids. Without cgroups
-//! (a later stage), a container with its own pid namespace is every process in it; one
-//! sharing the host's pid namespace is its init alone. Runs in the runtime.
+//! `ps [--format table|json] ID`: the container's processes as host pids: its cgroup's
+//! cgroup.procs; without a cgroup, a container with its own pid namespace is every process
+//! in it, one sharing the host's pid namespace is its init alone. Runs in the runtime.
 
 use crate::error::{Error, Result};
 use crate::state::file;
@@ -66,7 +66,7 @@ pub fn ps(root: &[u8], id: &str, json: bool) -> Result<()> {
         let mut b = crate::out::Buf::<65536>::new();
         let _ = b.write_str("[");
         let mut first = true;
-        for_each_pid(st.pid, &mut |pid| {
+        super::for_each_pid(&st, &mut |pid| {
             let _ = write!(b, "{}{pid}", if first { "" } else { "," });
             first = false;
         })?;
@@ -75,7 +75,7 @@ pub fn ps(root: &[u8], id: &str, json: bool) -> Result<()> {
         let _ = b.write_to(out);
     } else {
         crate::outln!(out, "PID   CMD");
-        for_each_pid(st.pid, &mut |pid| {
+        super::for_each_pid(&st, &mut |pid| {
             let mut p = crate::out::Buf::<40>::new();
             let _ = write!(p, "/proc/{pid}/comm");
             let mut comm = [0u8; 64];

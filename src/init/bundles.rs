@@ -319,6 +319,7 @@ fn run_container(bundle: &CPath, name: &[u8]) -> Outcome {
         no_pivot: false,
         preserve_fds: 0,
         stdout: Some(w.as_fd()),
+        systemd_cgroup: false,
     };
     let created =
         container::create::create(STATE_ROOT, id, &opts).and_then(

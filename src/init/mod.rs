@@ -18,6 +18,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod bundles;
+pub mod cglive;
 pub mod checks;
 pub mod cmdline;
 pub mod mounts;
@@ -61,6 +62,7 @@ pub fn boot(_args: crate::sys::Args) -> i32 {
     if opts.test {
         checks::pivot_root(mask, moved, &mut tally);
         checks::cgroup(&mut tally);
+        cglive::check(mask, opts.bundles.as_bytes(), &mut tally);
     }
     bundles::run_all(opts.bundles.as_bytes(), &mut tally);
     crate::outln!(

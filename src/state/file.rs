@@ -54,6 +54,9 @@ pub struct StateFile<'a> {
     pub created: &'a str,
     #[serde(default)]
     pub owner: &'a str,
+    /// The container's cgroup (absolute path, JSON-escaped; empty: none).
+    #[serde(default)]
+    pub cgroup_path: &'a str,
 }
 
 /// Everything needed to write a state.json. `bundle`, `rootfs` and `created` are JSON
@@ -68,6 +71,8 @@ pub struct NewState<'a> {
     pub rootfs: &'a str,
     pub created: &'a str,
     pub owner: &'a str,
+    /// JSON string body (escaped), empty for none.
+    pub cgroup_path: &'a str,
     pub annotations_json: &'a str,
 }
 
@@ -102,6 +107,7 @@ impl<'a> StateFile<'a> {
             rootfs: self.rootfs,
             created: self.created,
             owner: self.owner,
+            cgroup_path: self.cgroup_path,
             annotations_json,
         }
     }
@@ -117,6 +123,9 @@ pub fn render<const N: usize>(s: &NewState<'_>, out: &mut Buf<N>) -> Result<()> 
         s.bundle, s.rootfs, s.created
     );
     let _ = json_escape(out, s.owner);
+    if !s.cgroup_path.is_empty() {
+        let _ = write!(out, "\",\"cgroupPath\":\"{}", s.cgroup_path);
+    }
     let _ = out.write_str("\",\"annotations\":");
     let _ = out.write_str(if s.annotations_json.is_empty() {
         "{}"
@@ -200,6 +209,7 @@ mod tests {
             rootfs: "/b/rootfs",
             created: "1970-01-01T00:00:00Z",
             owner: "",
+            cgroup_path: "",
             annotations_json: "{\"a\":\"b\"}",
         };
         render(&s, &mut b).unwrap();
@@ -238,6 +248,7 @@ mod tests {
             rootfs: "/r",
             created: "1970-01-01T00:00:00Z",
             owner: "",
+            cgroup_path: "",
             annotations_json: "",
         };
         assert!(render(&s, &mut b).is_err());

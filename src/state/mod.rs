@@ -250,6 +250,7 @@ mod tests {
             rootfs: "/b/rootfs",
             created: "1970-01-01T00:00:00Z",
             owner: "",
+            cgroup_path: "",
             annotations_json: "",
         }
     }
