@@ -509,14 +509,9 @@ fn write_file(path: &[u8], text: &[u8]) -> Result<usize, Errno> {
 /// Read a whole (small) file into `buf`; the bool is true when it did not fit.
 fn read_file<'b>(path: &core::ffi::CStr, buf: &'b mut [u8]) -> Result<(&'b [u8], bool), Errno> {
     let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
-    let mut n = 0;
-    while n < buf.len() {
-        match rustix::io::read(&fd, &mut buf[n..]) {
-            Ok(0) => return Ok((&buf[..n], false)),
-            Ok(k) => n += k,
-            Err(Errno::INTR) => {}
-            Err(e) => return Err(e),
-        }
+    let n = husk::files::read_fd(&fd, buf)?;
+    if n < buf.len() {
+        return Ok((&buf[..n], false));
     }
     let mut probe = [0u8; 1];
     let more = matches!(rustix::io::read(&fd, &mut probe), Ok(1..));
