@@ -87,6 +87,22 @@ impl Env {
         }
     }
 
+    /// `create` with a pid file; asserts it succeeded and returns the container's pid.
+    fn create(&self, id: &str) -> String {
+        let b = self.bundle();
+        let pidfile = self.dir.join(format!("{id}.pid"));
+        let o = self.husk_detached(&[
+            "create",
+            "--bundle",
+            b.to_str().unwrap(),
+            "--pid-file",
+            pidfile.to_str().unwrap(),
+            id,
+        ]);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        std::fs::read_to_string(&pidfile).unwrap()
+    }
+
     fn run(&self, id: &str) -> Output {
         let b = self.bundle();
         self.husk(&["run", "--bundle", b.to_str().unwrap(), id])
@@ -585,18 +601,7 @@ fn hooks_run_in_order_with_the_state_on_stdin() {
 fn created_container_holds_only_stdio_and_the_fifo() {
     let e = Env::new("fds");
     e.config(&["/husk-probe"], |_| {});
-    let b = e.bundle();
-    let pidfile = e.dir.join("pid");
-    let o = e.husk_detached(&[
-        "create",
-        "--bundle",
-        b.to_str().unwrap(),
-        "--pid-file",
-        pidfile.to_str().unwrap(),
-        "fds",
-    ]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    let pid = std::fs::read_to_string(&pidfile).unwrap();
+    let pid = e.create("fds");
     let mut fds: Vec<u32> = std::fs::read_dir(format!("/proc/{pid}/fd"))
         .unwrap()
         .map(|d| d.unwrap().file_name().to_str().unwrap().parse().unwrap())
@@ -643,18 +648,7 @@ fn user_namespace_with_mappings() {
     );
 
     // The maps the runtime wrote, seen from the host.
-    let b = e.bundle();
-    let pidfile = e.dir.join("pid");
-    let o = e.husk_detached(&[
-        "create",
-        "--bundle",
-        b.to_str().unwrap(),
-        "--pid-file",
-        pidfile.to_str().unwrap(),
-        "u2",
-    ]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    let pid = std::fs::read_to_string(&pidfile).unwrap();
+    let pid = e.create("u2");
     let map = std::fs::read_to_string(format!("/proc/{pid}/uid_map")).unwrap();
     assert_eq!(
         map.split_whitespace().collect::<Vec<_>>(),
@@ -680,18 +674,7 @@ fn namespaces_joined_by_path() {
     e.config(&["/husk-probe", "sleep", "60"], |v| {
         v["hostname"] = "first".into()
     });
-    let b = e.bundle();
-    let pidfile = e.dir.join("pid");
-    let o = e.husk_detached(&[
-        "create",
-        "--bundle",
-        b.to_str().unwrap(),
-        "--pid-file",
-        pidfile.to_str().unwrap(),
-        "first",
-    ]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    let pid = std::fs::read_to_string(&pidfile).unwrap();
+    let pid = e.create("first");
     // A second container joins the first one's uts, net and ipc namespaces.
     e.config(&["/husk-probe"], |v| {
         let mut ns = json::array![];
@@ -729,18 +712,7 @@ fn time_namespace_with_offsets() {
         v["linux"]["timeOffsets"] =
             json::object! {"boottime": {"secs": 86400, "nanosecs": 0}, "monotonic": {"secs": 3600}};
     });
-    let b = e.bundle();
-    let pidfile = e.dir.join("pid");
-    let o = e.husk_detached(&[
-        "create",
-        "--bundle",
-        b.to_str().unwrap(),
-        "--pid-file",
-        pidfile.to_str().unwrap(),
-        "t1",
-    ]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    let pid = std::fs::read_to_string(&pidfile).unwrap();
+    let pid = e.create("t1");
     assert!(e.husk_detached(&["start", "t1"]).status.success());
     std::thread::sleep(std::time::Duration::from_millis(100));
     // After execve the probe is in the new time namespace, with the configured offsets.
