@@ -102,8 +102,13 @@ pub fn kill(root: &[u8], id: &str, sig: i32, all: bool) -> Result<()> {
     if all {
         let mut err = None;
         super::for_each_pid(&st, &mut |pid| {
-            if let Err(e) = signal(pid, sig) {
-                err.get_or_insert(e);
+            // A process that exited since the list was read (its init just died, say) is
+            // not an error: it is already where the signal would send it.
+            match send(pid, sig) {
+                Ok(()) | Err(rustix::io::Errno::SRCH) => {}
+                Err(e) => {
+                    err.get_or_insert(signal_error(e));
+                }
             }
         })?;
         return err.map_or(Ok(()), Err);
@@ -114,16 +119,23 @@ pub fn kill(root: &[u8], id: &str, sig: i32, all: bool) -> Result<()> {
 /// Signal `pid` through a pidfd (immune to pid reuse after the check), or kill(2) on
 /// kernels without pidfd_open.
 pub fn signal(pid: i32, sig: i32) -> Result<()> {
-    let p = rustix::process::Pid::from_raw(pid).ok_or(Error::state("container not running"))?;
-    let r = match rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()) {
+    send(pid, sig).map_err(signal_error)
+}
+
+fn send(pid: i32, sig: i32) -> core::result::Result<(), rustix::io::Errno> {
+    let p = rustix::process::Pid::from_raw(pid).ok_or(rustix::io::Errno::SRCH)?;
+    match rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()) {
         Ok(fd) => crate::sys::process::pidfd_send_signal(&fd, sig),
         Err(rustix::io::Errno::NOSYS) => crate::sys::process::kill(pid, sig),
         Err(e) => Err(e),
-    };
-    r.map_err(|e| match e {
+    }
+}
+
+fn signal_error(e: rustix::io::Errno) -> Error {
+    match e {
         rustix::io::Errno::SRCH => Error::state("container not running: no such process"),
         e => Error::sys("kill", e),
-    })
+    }
 }
 
 #[cfg(test)]
