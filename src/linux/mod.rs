@@ -13,6 +13,7 @@ pub mod resolve;
 pub mod rlimits;
 pub mod rootfs;
 pub mod sched;
+pub mod seccomp;
 pub mod sysctl;
 pub mod user;
 

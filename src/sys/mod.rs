@@ -28,6 +28,7 @@ pub mod mem;
 pub mod mount;
 pub mod process;
 pub mod raw;
+pub mod seccomp;
 
 use core::ffi::CStr;
 
