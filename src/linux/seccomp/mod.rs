@@ -12,6 +12,7 @@
 //! runc libcontainer/seccomp (how profiles map onto libseccomp).
 
 pub mod codegen;
+pub mod interp;
 pub mod notify;
 pub mod rules;
 pub mod tables;

@@ -12,41 +12,9 @@ use linux_raw_sys::ptrace as k;
 const ALLOW: u32 = k::SECCOMP_RET_ALLOW;
 const EPERM: u32 = k::SECCOMP_RET_ERRNO | 1;
 
-/// Run `prog` on (nr, arch, args) as the kernel would: returns the verdict and how many
-/// instructions ran. Panics on anything a seccomp program may not do (backward or
-/// out-of-range jumps, unknown opcodes, falling off the end).
+/// Run `prog` (panics on an invalid program).
 pub(crate) fn run(prog: &[Insn], nr: u32, arch: u32, args: &[u64; 6]) -> (u32, usize) {
-    let mut data = [0u8; 64];
-    data[0..4].copy_from_slice(&nr.to_le_bytes());
-    data[4..8].copy_from_slice(&arch.to_le_bytes());
-    for (i, a) in args.iter().enumerate() {
-        data[16 + 8 * i..24 + 8 * i].copy_from_slice(&a.to_le_bytes());
-    }
-    let (mut pc, mut acc, mut steps) = (0usize, 0u32, 0usize);
-    loop {
-        let i = prog[pc];
-        steps += 1;
-        let jump = |cond: bool| pc + 1 + if cond { i.jt as usize } else { i.jf as usize };
-        pc = match i.code {
-            0x20 => {
-                let o = i.k as usize;
-                assert!(o.is_multiple_of(4) && o + 4 <= 64, "load at {o}");
-                acc = u32::from_le_bytes(data[o..o + 4].try_into().unwrap());
-                pc + 1
-            }
-            0x54 => {
-                acc &= i.k;
-                pc + 1
-            }
-            0x15 => jump(acc == i.k),
-            0x25 => jump(acc > i.k),
-            0x35 => jump(acc >= i.k),
-            0x05 => pc + 1 + i.k as usize,
-            0x06 => return (i.k, steps),
-            c => panic!("opcode {c:#x} at {pc}"),
-        };
-        assert!(pc < prog.len(), "jump past the end");
-    }
+    super::interp::run(prog, nr, arch, args).unwrap()
 }
 
 pub(crate) type Insn = crate::sys::seccomp::Insn;
