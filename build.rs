@@ -72,9 +72,33 @@ fn syscall_tables() {
         calls.sort_by_key(|c| c.1);
         per_arch.push((arch, calls));
     }
+    // Names of the other Linux ABIs join the name list (no table): a profile name known
+    // there is skipped quietly here, as libseccomp knows it; only names no ABI has are
+    // reported as unknown.
+    let others: [NameOf; 13] = [
+        sn::mips::sys_call_name,
+        sn::mips64::sys_call_name,
+        sn::mipsn32::sys_call_name,
+        sn::powerpc::sys_call_name,
+        sn::powerpc64::sys_call_name,
+        sn::s390x::sys_call_name,
+        sn::riscv32::sys_call_name,
+        sn::riscv64::sys_call_name,
+        sn::loongarch64::sys_call_name,
+        sn::sh::sys_call_name,
+        sn::m68k::sys_call_name,
+        sn::microblaze::sys_call_name,
+        sn::or1k::sys_call_name,
+    ];
+    // Their numbers start at 0, 4000 (mips o32), 5000 (n64) or 6000 (n32).
+    let other_names: Vec<String> = others
+        .iter()
+        .flat_map(|&f| (0..8192i64).filter_map(move |n| f(n as _).map(kernel_name)))
+        .collect();
     let names: BTreeSet<&str> = per_arch
         .iter()
         .flat_map(|(_, c)| c.iter().map(|(n, _)| n.as_str()))
+        .chain(other_names.iter().map(|n| n.as_str()))
         .collect();
     let names: Vec<&str> = names.into_iter().collect();
     let mut out = String::new();

@@ -14,6 +14,7 @@ pub mod clock;
 pub mod container;
 pub mod cpath;
 pub mod error;
+pub mod fdpass;
 pub mod files;
 pub mod init;
 pub mod linux;

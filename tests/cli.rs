@@ -429,7 +429,7 @@ fn features_claims_only_what_is_implemented() {
     // Not implemented yet: not claimed.
     assert!(!opts.contains(&"idmap"));
     assert_eq!(v["linux"]["mountExtensions"]["idmap"]["enabled"], false);
-    assert_eq!(v["linux"]["seccomp"]["enabled"], false);
+    assert_eq!(v["linux"]["seccomp"]["enabled"], true);
     assert_eq!(v["linux"]["cgroup"]["v2"], true);
     assert_eq!(v["linux"]["cgroup"]["v1"], false);
     assert_eq!(

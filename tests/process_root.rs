@@ -5,6 +5,11 @@
 //! no_std and allocation-free) and leaves with exit_group.
 
 use husk::linux::process::{apply_attrs, apply_identity, exec};
+
+/// [`apply_identity`] without a seccomp filter to make room for.
+fn identity(p: &husk::spec::Process<'_>) -> husk::Result<()> {
+    apply_identity(p, false).map(drop)
+}
 use husk::out::Buf;
 use husk::spec::Process;
 use husk::sys::clone::{fork, Forked};
@@ -123,7 +128,7 @@ fn identity_and_capabilities_exactly_as_configured() {
             "capabilities":{"bounding":["CAP_CHOWN","CAP_KILL","CAP_NET_BIND_SERVICE"],
               "effective":["CAP_KILL"],"permitted":["CAP_KILL","CAP_CHOWN"],
               "inheritable":["CAP_CHOWN","CAP_KILL"],"ambient":["CAP_KILL"]}}"#,
-        apply_identity,
+        identity,
     );
     assert_eq!(seen.report, "ok");
     let s = &seen.status;
@@ -145,7 +150,7 @@ fn no_capabilities_field_drops_everything_and_keeps_root() {
     if !is_root() {
         return;
     }
-    let seen = in_child(r#"{"cwd":"/","args":["sh"]}"#, apply_identity);
+    let seen = in_child(r#"{"cwd":"/","args":["sh"]}"#, identity);
     assert_eq!(seen.report, "ok");
     let s = &seen.status;
     assert_eq!(field(s, "Uid"), "0\t0\t0\t0");
@@ -163,7 +168,7 @@ fn ambient_needs_inheritable_and_fails_by_name() {
     }
     let seen = in_child(
         r#"{"cwd":"/","args":["sh"],"capabilities":{"bounding":["CAP_KILL"],"permitted":["CAP_KILL"],"ambient":["CAP_KILL"]}}"#,
-        apply_identity,
+        identity,
     );
     assert_eq!(
         seen.report,
@@ -232,7 +237,7 @@ fn exec_runs_the_program_with_env_cwd_and_no_leaked_fd() {
         ),
         |p| {
             apply_attrs(p)?;
-            Err(exec(p, 0))
+            Err(exec(p, 0, None))
         },
     );
     drop(leak);
@@ -247,7 +252,7 @@ fn exec_failures_use_runc_wording() {
     }
     let seen = in_child(
         r#"{"cwd":"/","args":["definitely-not-here-husk"],"env":["PATH=/usr/bin:/bin"]}"#,
-        |p| Err(exec(p, 0)),
+        |p| Err(exec(p, 0, None)),
     );
     assert_eq!(
         seen.report,
@@ -257,7 +262,7 @@ fn exec_failures_use_runc_wording() {
     fs::write(&dir, "#!/bin/sh\n").unwrap();
     let path = dir.display().to_string();
     let seen = in_child(&format!(r#"{{"cwd":"/","args":["{path}"]}}"#), |p| {
-        Err(exec(p, 0))
+        Err(exec(p, 0, None))
     });
     let _ = fs::remove_file(&dir);
     assert_eq!(
@@ -265,7 +270,7 @@ fn exec_failures_use_runc_wording() {
         format!("exec {path}: EACCES (permission denied)")
     );
     let seen = in_child(r#"{"cwd":"/","args":["/no/such/prog"]}"#, |p| {
-        Err(exec(p, 0))
+        Err(exec(p, 0, None))
     });
     assert!(
         seen.report.contains("no such file or directory"),

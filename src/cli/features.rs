@@ -1,6 +1,6 @@
 //! `husk features`: the runtime-spec features.md document. It claims only what this husk
 //! really does, taken from the tables the code itself uses (mount options, namespaces,
-//! capabilities); cgroups, seccomp, AppArmor, SELinux and idmap mounts say `false` until
+//! capabilities); AppArmor, SELinux and idmap mounts say `false` until
 //! they land (callers such as containerd decide from it, e.g. whether `rro` may be used).
 
 use super::args::Parsed;
@@ -49,7 +49,11 @@ pub fn render(out: &mut impl Write) {
     list(out, crate::linux::caps::CAPS.iter().map(|(n, _)| *n));
     let _ = out.write_str(
         ",\"cgroup\":{\"v1\":false,\"v2\":true,\"systemd\":false,\"systemdUser\":false,\"rdma\":true},\
-         \"seccomp\":{\"enabled\":false},\"apparmor\":{\"enabled\":false},\"selinux\":{\"enabled\":false},\
+         \"seccomp\":",
+    );
+    crate::linux::seccomp::render_features(out);
+    let _ = out.write_str(
+        ",\"apparmor\":{\"enabled\":false},\"selinux\":{\"enabled\":false},\
          \"intelRdt\":{\"enabled\":false},\"mountExtensions\":{\"idmap\":{\"enabled\":false}}},\"annotations\":{",
     );
     let _ = write!(

@@ -35,6 +35,11 @@ pub struct ChildPlan<'a> {
     pub preserve_fds: u32,
     /// Becomes fd 1 (see `CreateOpts::stdout`).
     pub stdout: Option<rustix::fd::BorrowedFd<'a>>,
+    /// `linux.seccomp`, compiled by the runtime before the clone.
+    pub seccomp: Option<(
+        &'a crate::sys::seccomp::Program,
+        crate::linux::seccomp::Compiled,
+    )>,
 }
 
 /// Entry of the container process. Never returns.
@@ -42,13 +47,13 @@ pub fn main(plan: &ChildPlan<'_>) -> ! {
     // Our pid as the host sees it, for the State JSON of the hooks: /proc is still the
     // runtime's here, so /proc/self names the host pid even in a new pid namespace.
     let pid = host_pid();
-    match build(plan, pid) {
-        Ok(()) => {}
+    let filter = match build(plan, pid) {
+        Ok(f) => f,
         Err(e) => {
             sync::send_failure(plan.sync, &e);
             crate::sys::exit(1);
         }
-    }
+    };
     // The runtime may now exit: from here on the container is on its own.
     let Some(p) = &plan.spec.process else {
         crate::sys::exit(1)
@@ -67,7 +72,7 @@ pub fn main(plan: &ChildPlan<'_>) -> ! {
             crate::sys::exit(1);
         }
     }
-    let e = process::exec(p, plan.preserve_fds);
+    let e = process::exec(p, plan.preserve_fds, filter.as_ref());
     crate::error!("{e}");
     crate::sys::exit(match e.errno() {
         Some(Errno::NOENT) => 127,
@@ -76,7 +81,8 @@ pub fn main(plan: &ChildPlan<'_>) -> ! {
     })
 }
 
-fn build(plan: &ChildPlan<'_>, pid: i32) -> Result<()> {
+/// Returns the seccomp filter [`process::exec`] installs, if one is still to install.
+fn build<'p>(plan: &ChildPlan<'p>, pid: i32) -> Result<Option<process::PendingFilter<'p>>> {
     // Signals the runtime blocked (run forwards them) must not stay blocked for the user's
     // program: execve keeps the mask.
     crate::sys::process::set_sigmask(crate::sys::process::SigMask(0))
@@ -154,15 +160,30 @@ fn build(plan: &ChildPlan<'_>, pid: i32) -> Result<()> {
     if let Some(p) = spec.linux.as_ref().and_then(|l| l.personality.as_ref()) {
         crate::linux::sched::set_personality(p)?;
     }
+    let mut filter = None;
     if let Some(p) = &spec.process {
         process::apply_attrs(p)?;
-        process::apply_identity(p)?;
+        let restore = process::apply_identity(p, plan.seccomp.is_some())?;
         process::check_program(p)?;
+        filter = plan.seccomp.map(|(prog, compiled)| process::PendingFilter {
+            prog,
+            compiled,
+            restore,
+        });
+    }
+    if let Some(f) = filter.filter(|f| f.compiled.notify) {
+        // A listener must reach listenerPath while the runtime is there to send it: install
+        // now (as runc does), hand the fd over, and wait until it has gone out.
+        if let Some(fd) = process::install_filter(&f)? {
+            sync::send_fd(plan.sync, Tag::SeccompFd, rustix::fd::AsFd::as_fd(&fd))?;
+            expect(plan.sync, Tag::Go)?;
+        }
+        filter = None;
     }
     sync::send_tag(plan.sync, Tag::Ready)?;
     // Waiting for start: hold nothing but the FIFO (and the caller's preserved fds).
     crate::sys::fds::close_all_except(3 + plan.preserve_fds as i32, &[plan.fifo.as_raw_fd()]);
-    Ok(())
+    Ok(filter)
 }
 
 /// The host pid of this process, from the runtime's /proc (0 if unreadable).

@@ -9,9 +9,7 @@ use crate::out::Buf;
 use core::fmt::Write;
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
-use rustix::net::{
-    recv, send, socketpair, AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType,
-};
+use rustix::net::{send, socketpair, AddressFamily, SendFlags, SocketFlags, SocketType};
 
 /// Bytes of a failure text carried across (longer texts are cut and marked).
 pub const FAILURE_TEXT_MAX: usize = 480;
@@ -28,11 +26,16 @@ pub enum Tag {
     Ready = 3,
     /// child -> parent: setup failed; the text says why. The child exits after sending.
     Failed = 4,
+    /// child -> parent: the seccomp listener fd rides along (SCM_RIGHTS): send it to
+    /// `linux.seccomp.listenerPath`, then answer Go.
+    SeccompFd = 5,
 }
 
 pub struct Msg {
     pub tag: Tag,
     pub text: Buf<FAILURE_TEXT_MAX>,
+    /// The descriptor a SeccompFd message carries.
+    pub fd: Option<OwnedFd>,
 }
 
 pub fn pair() -> Result<(OwnedFd, OwnedFd)> {
@@ -75,16 +78,16 @@ fn send_raw(fd: impl AsFd, tag: Tag, text: &[u8]) -> Result<()> {
     }
 }
 
+/// Send `tag` with a descriptor attached.
+pub fn send_fd(sock: impl AsFd, tag: Tag, fd: rustix::fd::BorrowedFd<'_>) -> Result<()> {
+    crate::fdpass::send_with_fd(sock, &[tag as u8], fd).map_err(|e| Error::sys("sendmsg", e))
+}
+
 /// Receive one message; `None` when the peer closed its end (it exited).
 pub fn recv_msg(fd: impl AsFd) -> Result<Option<Msg>> {
     let mut m = [0u8; 1 + FAILURE_TEXT_MAX];
-    let n = loop {
-        match recv(fd.as_fd(), &mut m, RecvFlags::empty()) {
-            Ok((n, _)) => break n,
-            Err(Errno::INTR) => continue,
-            Err(e) => return Err(Error::sys("recv", e)),
-        }
-    };
+    let (n, passed) =
+        crate::fdpass::recv_with_fd(fd, &mut m).map_err(|e| Error::sys("recvmsg", e))?;
     if n == 0 {
         return Ok(None);
     }
@@ -93,11 +96,16 @@ pub fn recv_msg(fd: impl AsFd) -> Result<Option<Msg>> {
         2 => Tag::RuntimeHooks,
         3 => Tag::Ready,
         4 => Tag::Failed,
+        5 => Tag::SeccompFd,
         _ => return Err(Error::state("container process sent an unknown message")),
     };
     let mut text = Buf::new();
     text.push_bytes(&m[1..n]);
-    Ok(Some(Msg { tag, text }))
+    Ok(Some(Msg {
+        tag,
+        text,
+        fd: passed,
+    }))
 }
 
 #[cfg(test)]

@@ -64,15 +64,38 @@ pub fn apply_attrs(p: &Process<'_>) -> Result<()> {
     Ok(())
 }
 
+/// A seccomp filter waiting to be installed by [`exec`].
+#[derive(Clone, Copy)]
+pub struct PendingFilter<'a> {
+    pub prog: &'a crate::sys::seccomp::Program,
+    pub compiled: crate::linux::seccomp::Compiled,
+    /// The capability sets to return to right after installing: [`apply_identity`] kept
+    /// CAP_SYS_ADMIN beyond them because the kernel needs it (or no_new_privs) to install.
+    pub restore: Option<caps::CapPlan>,
+}
+
+/// CAP_SYS_ADMIN, which seccomp(2) needs without no_new_privs.
+const CAP_SYS_ADMIN: u64 = 1 << 21;
+
 /// Identity and privileges, in the order the kernel needs: the bounding set first (dropping
 /// needs CAP_SETPCAP, gone from the effective set once the uid is not 0), PR_SET_KEEPCAPS,
 /// setgroups (skipped when denied in a user namespace), setresgid, setresuid, keepcaps off,
 /// umask, capset (effective/permitted/inheritable exactly as listed), the ambient set
 /// (cleared, then each listed one raised), then no_new_privs if asked.
-pub fn apply_identity(p: &Process<'_>) -> Result<()> {
-    let plan = caps::plan(p.capabilities.as_ref(), caps::last_cap())?;
-    plan.warn_unavailable();
-    caps::drop_bounding(&plan)?;
+///
+/// With `seccomp` and no no_new_privs, CAP_SYS_ADMIN stays in the effective and
+/// permitted sets (the kernel's condition for installing a filter); the exact sets come
+/// back in the returned plan, which [`install_filter`] applies right after the filter.
+pub fn apply_identity(p: &Process<'_>, seccomp: bool) -> Result<Option<caps::CapPlan>> {
+    let exact = caps::plan(p.capabilities.as_ref(), caps::last_cap())?;
+    exact.warn_unavailable();
+    let mut plan = exact;
+    let keep = seccomp && p.no_new_privileges != Some(true) && exact.effective & CAP_SYS_ADMIN == 0;
+    if keep {
+        plan.effective |= CAP_SYS_ADMIN;
+        plan.permitted |= CAP_SYS_ADMIN;
+    }
+    caps::drop_bounding(&exact)?;
     let prctl1 = |op: u32, v: usize, what: &'static str| {
         sp::prctl(op, v, 0, 0, 0)
             .map(drop)
@@ -88,16 +111,29 @@ pub fn apply_identity(p: &Process<'_>) -> Result<()> {
     if p.no_new_privileges == Some(true) {
         prctl1(pr::PR_SET_NO_NEW_PRIVS, 1, "prctl PR_SET_NO_NEW_PRIVS")?;
     }
-    Ok(())
+    Ok(keep.then_some(exact))
+}
+
+/// Install a compiled filter, then drop the CAP_SYS_ADMIN kept for it. The capset runs
+/// under the new filter: a profile that denies capset fails the container here rather
+/// than leave it with a capability it did not ask for. Returns the listener fd of a
+/// SCMP_ACT_NOTIFY filter.
+pub fn install_filter(f: &PendingFilter<'_>) -> Result<Option<rustix::fd::OwnedFd>> {
+    let listener = crate::linux::seccomp::install(f.prog, f.compiled)?;
+    if let Some(plan) = &f.restore {
+        sp::capset(plan.sets()).map_err(|e| Error::sys("capset after seccomp", e))?;
+    }
+    Ok(listener)
 }
 
 /// Resolve args[0], enter the cwd if [`apply_attrs`] could not, apply
 /// execCPUAffinity.final, mark every fd from 3 + `preserve_fds` up CLOEXEC (close_range,
-/// or a /proc/self/fd walk on kernels before 5.11), and execve with `process.env`. Returns
+/// or a /proc/self/fd walk on kernels before 5.11), install the seccomp `filter`, and
+/// execve with `process.env`. Returns
 /// only on failure, worded as runc: `exec: "foo": executable file not found in $PATH`, or
 /// `exec /bin/foo: EACCES (permission denied)`.
-pub fn exec(p: &Process<'_>, preserve_fds: u32) -> Error {
-    match prepare_and_exec(p, preserve_fds) {
+pub fn exec(p: &Process<'_>, preserve_fds: u32, filter: Option<&PendingFilter<'_>>) -> Error {
+    match prepare_and_exec(p, preserve_fds, filter) {
         Ok(never) => match never {},
         Err(e) => e,
     }
@@ -122,7 +158,11 @@ pub fn check_program(p: &Process<'_>) -> Result<()> {
     resolve(name.as_bytes(), path_of(&env), &mut path)
 }
 
-fn prepare_and_exec(p: &Process<'_>, preserve_fds: u32) -> Result<Never> {
+fn prepare_and_exec(
+    p: &Process<'_>,
+    preserve_fds: u32,
+    filter: Option<&PendingFilter<'_>>,
+) -> Result<Never> {
     let mmap = |e| Error::sys("mmap", e);
     let mut env: Zeroed<EnvVec> = Zeroed::new().map_err(mmap)?;
     fill(&p.env, &mut env, "process.env")?;
@@ -141,6 +181,10 @@ fn prepare_and_exec(p: &Process<'_>, preserve_fds: u32) -> Result<Never> {
         sched::set_affinity(cpus, "process.execCPUAffinity.final")?;
     }
     cloexec_from(3u32.saturating_add(preserve_fds))?;
+    // The filter last: from here only capset (if CAP_SYS_ADMIN was kept) and execve.
+    if let Some(f) = filter {
+        install_filter(f)?;
+    }
     let e = crate::sys::exec::execve(path.as_cstr(), &argv, &env);
     Err(Error::sys("exec", e).path(path.as_bytes()))
 }

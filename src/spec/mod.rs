@@ -12,7 +12,7 @@ pub mod lazy;
 pub mod limits;
 pub mod linux;
 pub mod model;
-mod names;
+pub(crate) mod names;
 pub mod process;
 pub mod resources;
 pub mod schema;

@@ -147,6 +147,16 @@ macro_rules! entry {
 
         #[panic_handler]
         fn panic(_info: &core::panic::PanicInfo) -> ! {
+            // Debug builds say where (release builds keep no location strings).
+            #[cfg(debug_assertions)]
+            if let Some(l) = _info.location() {
+                $crate::outln!(
+                    $crate::sys::stderr(),
+                    "husk: panic at {}:{}",
+                    l.file(),
+                    l.line()
+                );
+            }
             let _ =
                 $crate::out::write_all($crate::sys::stderr(), b"husk: internal error (panic)\n");
             $crate::sys::exit(70)

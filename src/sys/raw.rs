@@ -23,7 +23,13 @@ pub const NAMES: &[(&str, u32)] = &[
     ("personality", g::__NR_personality),
     ("getcwd", g::__NR_getcwd),
     ("prctl", g::__NR_prctl),
+    // Queries the probe's report never makes itself (a filter may fail them).
+    ("getpgid", g::__NR_getpgid),
+    ("sched_yield", g::__NR_sched_yield),
 ];
+
+/// i386 syscalls [`call32`] makes (number, no arguments): queries without side effects.
+pub const NAMES32: &[(&str, u32)] = &[("getpid", 20), ("getpgid", 132), ("sched_yield", 158)];
 
 /// Numbers [`call`] never makes: they could break the memory or thread model of the caller.
 pub const REFUSED: &[u32] = &[
@@ -91,4 +97,30 @@ pub fn call(nr: u32, args: &[isize]) -> Result<Result<usize, Errno>, Refused> {
     // process's memory, and calls that alter the address space or threads are refused.
     let r = unsafe { arch::syscall6(nr as usize, a[0], a[1], a[2], a[3], a[4], a[5]) };
     Ok(check(r))
+}
+
+/// Make an i386 syscall from this 64-bit process (`int $0x80`, which x86_64 kernels with
+/// IA32 emulation serve with the 32-bit table and AUDIT_ARCH_I386, as seccomp sees it):
+/// only the argument-free queries of [`NAMES32`]. Elsewhere: `Refused::Call`.
+pub fn call32(name: &[u8]) -> Result<Result<usize, Errno>, Refused> {
+    let Some(&(_, nr)) = NAMES32.iter().find(|(n, _)| n.as_bytes() == name) else {
+        return Err(Refused::Call);
+    };
+    #[cfg(target_arch = "x86_64")]
+    {
+        let r: isize;
+        // SAFETY: the calls of NAMES32 take no arguments, touch no memory of this process
+        // and return in eax; int 0x80 clobbers only eax (r8-r11 are preserved by the
+        // kernel for 64-bit callers of the compat entry).
+        unsafe {
+            core::arch::asm!("int 0x80", inlateout("eax") nr as isize => r, options(nostack));
+        }
+        // The 32-bit ABI returns a 32-bit value: sign-extend it.
+        Ok(check(r as i32 as isize))
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = nr;
+        Err(Refused::Call)
+    }
 }

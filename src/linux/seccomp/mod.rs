@@ -36,7 +36,8 @@ pub struct Compiled {
 }
 
 /// Compile `s` for a kernel of architecture `native` into `prog`. Syscall names no ABI of
-/// the filter knows are skipped; `unknown` hears each one (the caller warns, as runc).
+/// the filter has are skipped (profiles list names of every architecture); `unknown`
+/// hears those no Linux ABI has at all, a likely typo (the caller warns).
 pub fn compile(
     s: &Seccomp<'_>,
     native: Arch,
@@ -74,9 +75,7 @@ pub fn compile(
         }
         for name in r.names.iter() {
             let name = name?;
-            let n = name.as_plain().unwrap_or("");
-            let mut abis = core::iter::once(native).chain(compat.iter().copied());
-            if !abis.any(|a| a.table().find(n).is_some()) {
+            if !tables::known(name.as_plain().unwrap_or("")) {
                 unknown(name.raw());
             }
         }
@@ -113,6 +112,46 @@ pub fn compile(
     };
     codegen::generate(&plan, &mut db, &mut fill, prog)?;
     Ok(c)
+}
+
+/// `features`' `linux.seccomp` object: the actions this kernel has, every operator, the
+/// ABIs a filter can hold here, the flags husk knows and those this kernel supports.
+pub fn render_features(out: &mut impl core::fmt::Write) {
+    use crate::spec::names::{SECCOMP_ACTIONS, SECCOMP_FLAGS, SECCOMP_OPS};
+    let list = |out: &mut dyn core::fmt::Write, items: &mut dyn Iterator<Item = &str>| {
+        let _ = out.write_str("[");
+        for (i, it) in items.enumerate() {
+            let _ = write!(out, "{}\"{it}\"", if i > 0 { "," } else { "" });
+        }
+        let _ = out.write_str("]");
+    };
+    let _ = out.write_str("{\"enabled\":true,\"actions\":");
+    let avail = |a: &&str| {
+        rules::action(a, None).is_some_and(|v| {
+            crate::sys::seccomp::action_available(v & k::SECCOMP_RET_ACTION_FULL).is_ok()
+        })
+    };
+    list(out, &mut SECCOMP_ACTIONS.iter().copied().filter(avail));
+    let _ = out.write_str(",\"operators\":");
+    list(out, &mut SECCOMP_OPS.iter().copied());
+    let _ = out.write_str(",\"archs\":");
+    list(out, &mut Arch::NATIVE.compat().iter().map(|a| a.name()));
+    let _ = out.write_str(",\"knownFlags\":");
+    list(out, &mut SECCOMP_FLAGS.iter().copied());
+    let _ = out.write_str(",\"supportedFlags\":");
+    // WAIT_KILLABLE_RECV is only valid next to NEW_LISTENER.
+    let supported = |f: &&str| {
+        rules::flag(f).is_some_and(|v| {
+            let with = if v == k::SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV {
+                k::SECCOMP_FILTER_FLAG_NEW_LISTENER
+            } else {
+                0
+            };
+            crate::sys::seccomp::filter_flag_supported(v | with)
+        })
+    };
+    list(out, &mut SECCOMP_FLAGS.iter().copied().filter(supported));
+    let _ = out.write_str("}");
 }
 
 /// Install `prog`; returns the listener fd when `c.notify`.

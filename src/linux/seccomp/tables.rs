@@ -116,6 +116,11 @@ impl Arch {
     }
 }
 
+/// Whether some Linux ABI has a syscall called `name` (libseccomp would know it).
+pub fn known(name: &str) -> bool {
+    name_id(name).is_some()
+}
+
 /// The index of `name` in the shared name list.
 fn name_id(name: &str) -> Option<u16> {
     let n = generated::NAME_OFF.len() - 1;

@@ -19,6 +19,10 @@
 //! | `statfs PATH`            | statfs PATH: size in bytes and whether it is read-only      |
 //! | `spin MS`                | busy-loop for MS milliseconds of wall-clock time            |
 //! | `key PATH NAME`          | the number on PATH's line `NAME N` (cgroup stat files)      |
+//! | `syscall32 NAME`         | an i386 call (`int 0x80`, x86_64 only): getpid, getpgid,    |
+//! |                          | sched_yield; recorded as `syscall` is                       |
+//! | `notify-listen SOCK STATE VAL` | a seccomp listener on SOCK in the background (see    |
+//! |                          | listen.rs): notified calls return VAL; prints nothing       |
 //! | `env=NAME,NAME`          | environment variables to include in the report              |
 //!
 //! With no `report` step the report is printed after the last step, so `husk-probe` alone
@@ -60,6 +64,8 @@ use husk::error::ErrnoText;
 use husk::out::{json_escape, Buf};
 use husk::sys::{self, Errno};
 use rustix::fs::{Mode, OFlags};
+
+mod listen;
 
 husk::entry!(main);
 
@@ -155,6 +161,25 @@ fn main(args: sys::Args) -> i32 {
                     return usage("syscall: unknown name");
                 }
             }
+            b"syscall32" => {
+                let Some(name) = arg(i) else {
+                    return usage("syscall32 NAME");
+                };
+                i += 1;
+                record_call(&mut st, name, 0, sys::raw::call32(name));
+            }
+            b"notify-listen" => match (arg(i), arg(i + 1), arg(i + 2).and_then(parse_int)) {
+                (Some(sock), Some(state), Some(val)) => {
+                    return match listen::run(sock, state, val as i64) {
+                        Ok(()) => 0,
+                        Err(e) => {
+                            husk::outln!(sys::stderr(), "notify-listen: {}", ErrnoText(e));
+                            1
+                        }
+                    };
+                }
+                _ => return usage("notify-listen SOCK STATE VAL"),
+            },
             b"write" => match (arg(i), arg(i + 1)) {
                 (Some(p), Some(t)) => {
                     i += 2;
@@ -380,6 +405,17 @@ fn syscall(st: &mut State, name: &[u8], args: &[isize]) -> bool {
         (b"personality", []) => sys::raw::call(nr, &[-1]),  // 0xffffffff: query only
         _ => sys::raw::call(nr, args),
     };
+    record_call(st, name, nr, r);
+    true
+}
+
+/// `{"syscall":NAME,"nr":NR,` then the result, errno or refusal.
+fn record_call(
+    st: &mut State,
+    name: &[u8],
+    nr: u32,
+    r: Result<Result<usize, Errno>, sys::raw::Refused>,
+) {
     let b = &mut st.actions;
     let _ = b.write_str(if b.is_empty() { "" } else { "," });
     let _ = b.write_str("{\"syscall\":\"");
@@ -392,7 +428,6 @@ fn syscall(st: &mut State, name: &[u8], args: &[isize]) -> bool {
         }
     }
     let _ = b.write_str("}");
-    true
 }
 
 /// `{"KEY":"PATH",` opening an action object.
