@@ -26,6 +26,7 @@ pub const NAMES: &[(&str, u32)] = &[
     // Queries the probe's report never makes itself (a filter may fail them).
     ("getpgid", g::__NR_getpgid),
     ("sched_yield", g::__NR_sched_yield),
+    ("kcmp", g::__NR_kcmp),
 ];
 
 /// i386 syscalls [`call32`] makes (number, no arguments): queries without side effects.
