@@ -20,6 +20,7 @@ fn action(r: &JsonValue, n: usize) -> &JsonValue {
 fn denied_call_sees_its_errno_and_kill_kills() {
     let e = Env::new("sc-errno");
     let profile = r#"{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64"],
+        "flags":["SECCOMP_FILTER_FLAG_TSYNC","SECCOMP_FILTER_FLAG_LOG","SECCOMP_FILTER_FLAG_SPEC_ALLOW"],
         "syscalls":[{"names":["sched_yield"],"action":"SCMP_ACT_ERRNO","errnoRet":30},
                     {"names":["getpgid"],"action":"SCMP_ACT_KILL_PROCESS"}]}"#;
     e.config(
@@ -149,6 +150,7 @@ fn notify_hands_the_listener_fd_over_and_the_listener_answers() {
     let state = e.dir.join("listener.state");
     let profile = format!(
         r#"{{"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"{}","listenerMetadata":"probe-42",
+        "flags":["SECCOMP_FILTER_FLAG_TSYNC","SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"],
         "syscalls":[{{"names":["sched_yield"],"action":"SCMP_ACT_NOTIFY"}}]}}"#,
         sock.display()
     );

@@ -64,6 +64,11 @@ pub const SECCOMP_NAMES_MAX: usize = 1024;
 pub const SECCOMP_ARGS_MAX: usize = 16;
 /// `linux.seccomp.architectures`.
 pub const SECCOMP_ARCHES_MAX: usize = 16;
+/// Rules with `args` one architecture's seccomp filter holds (after a rule comparing one
+/// argument twice is split into one rule per comparison, as runc does).
+pub const SECCOMP_COND_RULES_MAX: usize = 512;
+/// Argument comparisons of those rules, per architecture.
+pub const SECCOMP_CONDS_MAX: usize = 1024;
 /// `linux.seccomp.flags`, `linux.personality.flags`, `process.scheduler.flags`,
 /// `linux.memoryPolicy.flags`.
 pub const FLAGS_MAX: usize = 16;
@@ -121,5 +126,20 @@ pub const CAPACITIES: &[(&str, usize, &str)] = &[
     ("linux.seccomp.syscalls[].args", SECCOMP_ARGS_MAX, "entries"),
     ("linux.seccomp.architectures", SECCOMP_ARCHES_MAX, "entries"),
     ("linux.seccomp.flags", FLAGS_MAX, "entries"),
+    (
+        "linux.seccomp.syscalls with args",
+        SECCOMP_COND_RULES_MAX,
+        "rules per architecture",
+    ),
+    (
+        "linux.seccomp.syscalls[].args",
+        SECCOMP_CONDS_MAX,
+        "comparisons per architecture",
+    ),
+    (
+        "linux.seccomp (the compiled filter)",
+        crate::sys::seccomp::BPF_MAXINSNS,
+        "BPF instructions",
+    ),
     ("linux.intelRdt.schemata", SCHEMATA_MAX, "entries"),
 ];

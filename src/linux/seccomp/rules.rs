@@ -15,10 +15,7 @@ use crate::{Error, Result};
 use linux_raw_sys::errno::EPERM;
 use linux_raw_sys::ptrace as k;
 
-/// Conditional rules (after splitting) one architecture's filter can hold.
-pub const SECCOMP_COND_RULES_MAX: usize = 512;
-/// Argument comparisons of all conditional rules of one architecture.
-pub const SECCOMP_CONDS_MAX: usize = 1024;
+pub use crate::spec::limits::{SECCOMP_CONDS_MAX, SECCOMP_COND_RULES_MAX};
 /// Syscall numbers of the largest table (arm with its private calls has about 420).
 pub const SLOTS_MAX: usize = 640;
 
