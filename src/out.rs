@@ -150,6 +150,53 @@ macro_rules! outln {
     }};
 }
 
+/// Like [`Buf`], over a caller's slice (a large mapping): `core::fmt::Write` that records
+/// an overflow instead of failing mid-way.
+pub struct SliceBuf<'b> {
+    buf: &'b mut [u8],
+    len: usize,
+    overflow: bool,
+}
+
+impl<'b> SliceBuf<'b> {
+    pub fn new(buf: &'b mut [u8]) -> SliceBuf<'b> {
+        SliceBuf {
+            buf,
+            len: 0,
+            overflow: false,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether something did not fit.
+    pub fn overflowed(&self) -> bool {
+        self.overflow
+    }
+}
+
+impl Write for SliceBuf<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        match self.buf.get_mut(self.len..self.len + s.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(s.as_bytes());
+                self.len += s.len();
+                Ok(())
+            }
+            None => {
+                self.overflow = true;
+                Err(fmt::Error)
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

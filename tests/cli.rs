@@ -212,7 +212,7 @@ fn cgroup_commands_accept_runc_flags() {
 }
 
 #[test]
-fn later_commands_fail_clearly_and_accept_runc_flags() {
+fn exec_accepts_runc_flags_and_checkpoint_is_refused() {
     let cases: &[&[&str]] = &[
         &[
             "exec",
@@ -229,7 +229,7 @@ fn later_commands_fail_clearly_and_accept_runc_flags() {
         let o = husk(c);
         assert_eq!(o.status.code(), Some(1), "{c:?}: {}", text(&o.stderr));
         assert!(
-            text(&o.stderr).contains("not implemented yet"),
+            text(&o.stderr).contains("container does not exist"),
             "{c:?}: {}",
             text(&o.stderr)
         );

@@ -296,7 +296,7 @@ pub static COMMANDS: &[Command] = &[
         min_args: 1,
         max_args: 256,
         arg_error: "requires the container id and a command or --process",
-        run: pending,
+        run: super::lifecycle::exec,
     },
     Command {
         name: "pause",

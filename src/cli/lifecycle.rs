@@ -98,3 +98,61 @@ pub fn events(g: &Global<'_>, c: &Command, p: &Parsed<'_>) -> Result<i32> {
     container::events::events(g.root, id(p)?, p.has(c.flags, "stats"), interval)?;
     Ok(0)
 }
+
+pub fn exec(g: &Global<'_>, c: &Command, p: &Parsed<'_>) -> Result<i32> {
+    use container::exec::{ExecOpts, Source};
+    let f = c.flags;
+    if p.last(f, "cgroup").is_some() {
+        return Err(Error::unsupported(
+            "--cgroup",
+            "sub-cgroups for exec are not supported",
+        ));
+    }
+    for (flag, what) in [("apparmor", "AppArmor"), ("process-label", "SELinux")] {
+        if p.last(f, flag).is_some() {
+            crate::warn!("--{flag}: {what} is not available here, ignored");
+        }
+    }
+    let a = exec_args(f, p)?;
+    let src = match p.last(f, "process") {
+        Some(file) => Source::File(file),
+        None => Source::Args(&a),
+    };
+    let o = ExecOpts {
+        detach: p.has(f, "detach"),
+        pid_file: p.last(f, "pid-file"),
+        preserve_fds: match p.last(f, "preserve-fds") {
+            Some(v) => number(v, "--preserve-fds must be a number")?,
+            None => 0,
+        },
+        ignore_paused: p.has(f, "ignore-paused"),
+    };
+    container::exec::exec(g.root, id(p)?, &src, &o)
+}
+
+/// The exec command line's changes to the container's process (ignored with --process).
+fn exec_args<'a>(f: &[super::args::Flag], p: &Parsed<'a>) -> Result<container::exec::ExecArgs<'a>> {
+    let full = |what: &'static str| Error::capacity(what, 257, 256, "values");
+    let mut a = container::exec::ExecArgs {
+        cwd: p.last(f, "cwd"),
+        user: p.last(f, "user"),
+        no_new_privs: p.has(f, "no-new-privs"),
+        tty: p.has(f, "tty"),
+        ..Default::default()
+    };
+    let mut i = 1;
+    while let Some(arg) = p.positional(i) {
+        a.args.push(arg).map_err(|_| full("exec command"))?;
+        i += 1;
+    }
+    for (list, flag) in [
+        (&mut a.env, "env"),
+        (&mut a.additional_gids, "additional-gids"),
+        (&mut a.caps, "cap"),
+    ] {
+        for v in p.all(f, flag) {
+            list.push(v).map_err(|_| full("exec option"))?;
+        }
+    }
+    Ok(a)
+}

@@ -309,7 +309,9 @@ fn namespace_plan(spec: &Spec<'_>) -> Result<(u64, heapless::Vec<(u32, OwnedFd),
 
 /// Compile `linux.seccomp` for this machine, before the clone: a bad profile fails here,
 /// and unknown syscall names are warned about once, in the runtime's log.
-fn compile_seccomp(spec: &Spec<'_>) -> Result<Option<(Zeroed<Program>, seccomp::Compiled)>> {
+pub(super) fn compile_seccomp(
+    spec: &Spec<'_>,
+) -> Result<Option<(Zeroed<Program>, seccomp::Compiled)>> {
     let Some(s) = spec.linux.as_ref().and_then(|l| l.seccomp.as_ref()) else {
         return Ok(None);
     };

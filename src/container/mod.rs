@@ -11,6 +11,8 @@ pub mod child;
 pub mod create;
 pub mod delete;
 pub mod events;
+pub mod exec;
+pub mod exec_process;
 pub mod kill;
 pub mod pause;
 pub mod ps;

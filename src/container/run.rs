@@ -23,13 +23,45 @@ fn forwarded_set() -> SigMask {
     SigMask(set)
 }
 
+/// Block the signals husk forwards (before a clone, so none sent between the clone and
+/// the wait is lost; the new process clears the mask for itself). Returns the old mask.
+pub fn block_forwarded() -> Result<SigMask> {
+    swap_sigmask(forwarded_set()).map_err(|e| Error::sys("sigprocmask", e))
+}
+
+/// A signalfd for the forwarded signals (and SIGCHLD).
+pub fn forwarded_signalfd() -> Result<rustix::fd::OwnedFd> {
+    signalfd(forwarded_set()).map_err(|e| Error::sys("signalfd", e))
+}
+
+/// Forward every signal read from `sfd` to `pid` until it exits (reaping it, it only);
+/// returns its exit code.
+pub fn forward_until_exit(sfd: &rustix::fd::OwnedFd, pid: Pid) -> Result<i32> {
+    loop {
+        let mut fds = [PollFd::new(sfd, PollFlags::IN)];
+        match poll(&mut fds, None) {
+            Ok(_) | Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(Error::sys("poll", e)),
+        }
+        let Ok(sig) = read_signal(sfd) else { continue };
+        if sig == 17 {
+            // SIGCHLD: is it ours?
+            if let Ok(Some((_, st))) = waitpid(Some(pid), WaitOptions::NOHANG) {
+                if let Some(n) = exit_code(st) {
+                    return Ok(n);
+                }
+            }
+        } else {
+            let _ = super::kill::signal(pid.as_raw_nonzero().get(), sig);
+        }
+    }
+}
+
 pub fn run(root: &[u8], id: &str, o: &CreateOpts<'_>, detach: bool, keep: bool) -> Result<i32> {
-    // Block before the clone, so no signal sent between create and the wait is lost (the
-    // container process clears the mask for itself).
     let old = if detach {
         None
     } else {
-        Some(swap_sigmask(forwarded_set()).map_err(|e| Error::sys("sigprocmask", e))?)
+        Some(block_forwarded()?)
     };
     let result = run_inner(root, id, o, detach, keep);
     if let Some(old) = old {
@@ -42,7 +74,7 @@ fn run_inner(root: &[u8], id: &str, o: &CreateOpts<'_>, detach: bool, keep: bool
     let sfd = if detach {
         None
     } else {
-        Some(signalfd(forwarded_set()).map_err(|e| Error::sys("signalfd", e))?)
+        Some(forwarded_signalfd()?)
     };
     let c = create(root, id, o)?;
     if let Err(e) = super::start::start(root, id) {
@@ -53,26 +85,7 @@ fn run_inner(root: &[u8], id: &str, o: &CreateOpts<'_>, detach: bool, keep: bool
         return Ok(0);
     }
     let Some(sfd) = sfd else { return Ok(0) };
-    let code = loop {
-        let mut fds = [PollFd::new(&sfd, PollFlags::IN)];
-        match poll(&mut fds, None) {
-            Ok(_) | Err(rustix::io::Errno::INTR) => {}
-            Err(e) => return Err(Error::sys("poll", e)),
-        }
-        let Ok(sig) = read_signal(&sfd) else { continue };
-        if sig == 17 {
-            // SIGCHLD: is it the container's init?
-            match waitpid(Some(c.pid), WaitOptions::NOHANG) {
-                Ok(Some((_, st))) => match exit_code(st) {
-                    Some(n) => break n,
-                    None => continue,
-                },
-                _ => continue,
-            }
-        } else {
-            let _ = super::kill::signal(c.pid.as_raw_nonzero().get(), sig);
-        }
-    };
+    let code = forward_until_exit(&sfd, c.pid)?;
     if !keep {
         super::delete::delete(root, id, true)?;
     }

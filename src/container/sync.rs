@@ -29,6 +29,8 @@ pub enum Tag {
     /// child -> parent: the seccomp listener fd rides along (SCM_RIGHTS): send it to
     /// `linux.seccomp.listenerPath`, then answer Go.
     SeccompFd = 5,
+    /// exec helper -> runtime: the exec process exists; the text is its host pid.
+    Spawned = 6,
 }
 
 pub struct Msg {
@@ -50,6 +52,11 @@ pub fn pair() -> Result<(OwnedFd, OwnedFd)> {
 
 pub fn send_tag(fd: impl AsFd, tag: Tag) -> Result<()> {
     send_raw(fd, tag, b"")
+}
+
+/// Send `tag` with a short text (at most FAILURE_TEXT_MAX bytes).
+pub fn send_text(fd: impl AsFd, tag: Tag, text: &[u8]) -> Result<()> {
+    send_raw(fd, tag, text)
 }
 
 /// Send a failure: the error's text, cut to FAILURE_TEXT_MAX with "..." if longer.
@@ -97,6 +104,7 @@ pub fn recv_msg(fd: impl AsFd) -> Result<Option<Msg>> {
         3 => Tag::Ready,
         4 => Tag::Failed,
         5 => Tag::SeccompFd,
+        6 => Tag::Spawned,
         _ => return Err(Error::state("container process sent an unknown message")),
     };
     let mut text = Buf::new();
