@@ -884,3 +884,45 @@ fn no_pivot_runs_the_container_in_its_rootfs() {
         .members()
         .any(|m| m["dst"] == "/proc" && m["type"] == "proc"));
 }
+
+#[test]
+fn socket_activation_fds_come_first_with_listen_env() {
+    let e = Env::new("listen");
+    e.config(
+        &[
+            "/husk-probe",
+            "env=LISTEN_FDS,LISTEN_PID",
+            "stat",
+            "/proc/self/fd/3",
+            "stat",
+            "/proc/self/fd/4",
+            "stat",
+            "/proc/self/fd/5",
+        ],
+        |_| {},
+    );
+    let marker = e.dir.join("marker");
+    std::fs::write(&marker, "x").unwrap();
+    // LISTEN_PID must name husk itself: `exec` keeps the shell's pid.
+    let script = format!(
+        "exec 3<{m} 4<{m}; LISTEN_FDS=2 LISTEN_PID=$$ exec {h} --root {r} run --bundle {b} --preserve-fds 0 act",
+        m = marker.display(),
+        h = HUSK,
+        r = e.root().display(),
+        b = e.bundle().display(),
+    );
+    let o = Command::new("/bin/sh")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let r = report(&o);
+    assert_eq!(r["env"]["LISTEN_FDS"], "2");
+    assert_eq!(r["env"]["LISTEN_PID"], "1");
+    assert_eq!(r["actions"][0]["type"], "lnk", "fd 3 is open: {r}");
+    assert_eq!(r["actions"][1]["type"], "lnk", "fd 4 is open");
+    assert_eq!(
+        r["actions"][2]["errno"], "ENOENT",
+        "nothing past the passed fds"
+    );
+}

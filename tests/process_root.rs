@@ -237,7 +237,7 @@ fn exec_runs_the_program_with_env_cwd_and_no_leaked_fd() {
         ),
         |p| {
             apply_attrs(p)?;
-            Err(exec(p, 0, None))
+            Err(exec(p, Default::default(), None))
         },
     );
     drop(leak);
@@ -252,7 +252,7 @@ fn exec_failures_use_runc_wording() {
     }
     let seen = in_child(
         r#"{"cwd":"/","args":["definitely-not-here-husk"],"env":["PATH=/usr/bin:/bin"]}"#,
-        |p| Err(exec(p, 0, None)),
+        |p| Err(exec(p, Default::default(), None)),
     );
     assert_eq!(
         seen.report,
@@ -262,7 +262,7 @@ fn exec_failures_use_runc_wording() {
     fs::write(&dir, "#!/bin/sh\n").unwrap();
     let path = dir.display().to_string();
     let seen = in_child(&format!(r#"{{"cwd":"/","args":["{path}"]}}"#), |p| {
-        Err(exec(p, 0, None))
+        Err(exec(p, Default::default(), None))
     });
     let _ = fs::remove_file(&dir);
     assert_eq!(
@@ -270,7 +270,7 @@ fn exec_failures_use_runc_wording() {
         format!("exec {path}: EACCES (permission denied)")
     );
     let seen = in_child(r#"{"cwd":"/","args":["/no/such/prog"]}"#, |p| {
-        Err(exec(p, 0, None))
+        Err(exec(p, Default::default(), None))
     });
     assert!(
         seen.report.contains("no such file or directory"),

@@ -22,9 +22,28 @@ fn create_opts<'a>(g: &Global<'_>, c: &Command, p: &Parsed<'a>) -> Result<Create
             Some(v) => number(v, "--preserve-fds must be a number")?,
             None => 0,
         },
+        listen_fds: listen_fds(g),
         stdout: None,
         systemd_cgroup: g.systemd_cgroup,
     })
+}
+
+/// LISTEN_FDS of husk's own environment, when LISTEN_PID names husk (systemd socket
+/// activation, as go-systemd's activation.Files that runc uses): those fds go to the
+/// container first, with LISTEN_FDS and LISTEN_PID=1 in its environment.
+fn listen_fds(g: &Global<'_>) -> u32 {
+    let get = |k: &[u8]| {
+        g.args
+            .env()
+            .find_map(|e| e.strip_prefix(k).and_then(|v| v.strip_prefix(b"=")))
+    };
+    let me = rustix::process::getpid().as_raw_nonzero().get();
+    match (get(b"LISTEN_FDS"), get(b"LISTEN_PID")) {
+        (Some(n), Some(pid)) if number::<i32>(pid, "LISTEN_PID").ok() == Some(me) => {
+            number::<u32>(n, "LISTEN_FDS").unwrap_or(0)
+        }
+        _ => 0,
+    }
 }
 
 pub fn create(g: &Global<'_>, c: &Command, p: &Parsed<'_>) -> Result<i32> {

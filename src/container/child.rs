@@ -32,7 +32,7 @@ pub struct ChildPlan<'a> {
     pub new_cgroupns: bool,
     pub new_timens: bool,
     pub no_pivot: bool,
-    pub preserve_fds: u32,
+    pub fds: process::ExtraFds,
     /// Becomes fd 1 (see `CreateOpts::stdout`).
     pub stdout: Option<rustix::fd::BorrowedFd<'a>>,
     /// `linux.seccomp`, compiled by the runtime before the clone.
@@ -72,7 +72,7 @@ pub fn main(plan: &ChildPlan<'_>) -> ! {
             crate::sys::exit(1);
         }
     }
-    let e = process::exec(p, plan.preserve_fds, filter.as_ref());
+    let e = process::exec(p, plan.fds, filter.as_ref());
     crate::error!("{e}");
     crate::sys::exit(match e.errno() {
         Some(Errno::NOENT) => 127,
@@ -101,7 +101,7 @@ fn build<'p>(plan: &ChildPlan<'p>, pid: i32) -> Result<Option<process::PendingFi
     for (_, fd) in plan.joins {
         let _ = keep.push(fd.as_raw_fd());
     }
-    crate::sys::fds::close_all_except(3 + plan.preserve_fds as i32, &keep);
+    crate::sys::fds::close_all_except(plan.fds.end() as i32, &keep);
     crate::log::forget_fd();
 
     expect(plan.sync, Tag::Go)?;
@@ -182,7 +182,7 @@ fn build<'p>(plan: &ChildPlan<'p>, pid: i32) -> Result<Option<process::PendingFi
     }
     sync::send_tag(plan.sync, Tag::Ready)?;
     // Waiting for start: hold nothing but the FIFO (and the caller's preserved fds).
-    crate::sys::fds::close_all_except(3 + plan.preserve_fds as i32, &[plan.fifo.as_raw_fd()]);
+    crate::sys::fds::close_all_except(plan.fds.end() as i32, &[plan.fifo.as_raw_fd()]);
     Ok(filter)
 }
 

@@ -34,6 +34,8 @@ pub struct CreateOpts<'a> {
     pub console_socket: Option<&'a [u8]>,
     pub no_pivot: bool,
     pub preserve_fds: u32,
+    /// Socket-activation fds (LISTEN_FDS of husk's own environment), passed before those.
+    pub listen_fds: u32,
     /// The container process's stdout instead of the runtime's own (dup2'd onto fd 1 in
     /// the container process; husk as PID 1 captures each bundle's output this way).
     pub stdout: Option<BorrowedFd<'a>>,
@@ -185,7 +187,10 @@ fn build_in(
             new_cgroupns: flags & linux_raw_sys::general::CLONE_NEWCGROUP as u64 != 0,
             new_timens: spec.namespace("time").is_some_and(|n| n.path.is_none()),
             no_pivot: o.no_pivot,
-            preserve_fds: o.preserve_fds,
+            fds: crate::linux::process::ExtraFds {
+                listen: o.listen_fds,
+                preserve: o.preserve_fds,
+            },
             stdout: o.stdout,
             seccomp: filter.as_ref().map(|(p, c)| (&**p, *c)),
         };

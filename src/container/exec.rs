@@ -360,7 +360,13 @@ fn same_as_ours(fd: &OwnedFd, kind: &namespaces::Ns) -> bool {
 /// G: inside every namespace: set the process up and exec. Failures go to R.
 fn exec_main(plan: &Plan<'_>) -> ! {
     let e = match exec_setup(plan) {
-        Ok(filter) => process::exec(plan.process, plan.preserve_fds, filter.as_ref()),
+        Ok(filter) => {
+            let fds = process::ExtraFds {
+                listen: 0,
+                preserve: plan.preserve_fds,
+            };
+            process::exec(plan.process, fds, filter.as_ref())
+        }
         Err(e) => e,
     };
     sync::send_failure(plan.sync, &e);

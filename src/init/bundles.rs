@@ -318,6 +318,7 @@ fn run_container(bundle: &CPath, name: &[u8]) -> Outcome {
         console_socket: None,
         no_pivot: false,
         preserve_fds: 0,
+        listen_fds: 0,
         stdout: Some(w.as_fd()),
         systemd_cgroup: false,
     };

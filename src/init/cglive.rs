@@ -113,6 +113,7 @@ fn live(bundles: &[u8], out: &mut Buf<2048>) -> Result<()> {
         console_socket: None,
         no_pivot: false,
         preserve_fds: 0,
+        listen_fds: 0,
         stdout: Some(null.as_fd()),
         systemd_cgroup: false,
     };

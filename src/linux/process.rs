@@ -64,6 +64,22 @@ pub fn apply_attrs(p: &Process<'_>) -> Result<()> {
     Ok(())
 }
 
+/// Descriptors from 3 up that the program inherits: `listen` socket-activation fds
+/// (LISTEN_FDS, passed first, as runc) then `preserve` (`--preserve-fds`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ExtraFds {
+    pub listen: u32,
+    pub preserve: u32,
+}
+
+impl ExtraFds {
+    /// The first descriptor number that is not passed on.
+    pub fn end(self) -> u32 {
+        3u32.saturating_add(self.listen)
+            .saturating_add(self.preserve)
+    }
+}
+
 /// A seccomp filter waiting to be installed by [`exec`].
 #[derive(Clone, Copy)]
 pub struct PendingFilter<'a> {
@@ -127,13 +143,13 @@ pub fn install_filter(f: &PendingFilter<'_>) -> Result<Option<rustix::fd::OwnedF
 }
 
 /// Resolve args[0], enter the cwd if [`apply_attrs`] could not, apply
-/// execCPUAffinity.final, mark every fd from 3 + `preserve_fds` up CLOEXEC (close_range,
+/// execCPUAffinity.final, mark every fd from `fds.end()` up CLOEXEC (close_range,
 /// or a /proc/self/fd walk on kernels before 5.11), install the seccomp `filter`, and
 /// execve with `process.env`. Returns
 /// only on failure, worded as runc: `exec: "foo": executable file not found in $PATH`, or
 /// `exec /bin/foo: EACCES (permission denied)`.
-pub fn exec(p: &Process<'_>, preserve_fds: u32, filter: Option<&PendingFilter<'_>>) -> Error {
-    match prepare_and_exec(p, preserve_fds, filter) {
+pub fn exec(p: &Process<'_>, fds: ExtraFds, filter: Option<&PendingFilter<'_>>) -> Error {
+    match prepare_and_exec(p, fds, filter) {
         Ok(never) => match never {},
         Err(e) => e,
     }
@@ -160,12 +176,21 @@ pub fn check_program(p: &Process<'_>) -> Result<()> {
 
 fn prepare_and_exec(
     p: &Process<'_>,
-    preserve_fds: u32,
+    fds: ExtraFds,
     filter: Option<&PendingFilter<'_>>,
 ) -> Result<Never> {
     let mmap = |e| Error::sys("mmap", e);
     let mut env: Zeroed<EnvVec> = Zeroed::new().map_err(mmap)?;
     fill(&p.env, &mut env, "process.env")?;
+    if fds.listen > 0 {
+        // Socket activation (sd_listen_fds): the fds are at 3.. and we are pid 1 of them.
+        let mut b = crate::out::Buf::<32>::new();
+        let _ = core::fmt::Write::write_fmt(&mut b, format_args!("LISTEN_FDS={}", fds.listen));
+        let full =
+            |_| Error::capacity("process.env", ENV_MAX as u64 + 1, ENV_MAX as u64, "entries");
+        env.push(b.as_bytes()).map_err(full)?;
+        env.push(b"LISTEN_PID=1").map_err(full)?;
+    }
     let mut argv: Zeroed<ArgVec> = Zeroed::new().map_err(mmap)?;
     fill(&p.args, &mut argv, "process.args")?;
     if !CWD_ENTERED.load(Relaxed) {
@@ -180,7 +205,7 @@ fn prepare_and_exec(
     if let Some(cpus) = p.exec_cpu_affinity.as_ref().and_then(|a| a.fin) {
         sched::set_affinity(cpus, "process.execCPUAffinity.final")?;
     }
-    cloexec_from(3u32.saturating_add(preserve_fds))?;
+    cloexec_from(fds.end())?;
     // The filter last: from here only capset (if CAP_SYS_ADMIN was kept) and execve.
     if let Some(f) = filter {
         install_filter(f)?;
