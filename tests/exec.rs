@@ -225,3 +225,49 @@ fn user_namespace_container() {
     let pid = r["pid"].as_i32().unwrap();
     assert!(pid > 1);
 }
+
+/// The session keyring as the probe sees it (`ret` serial or an errno).
+fn keyring(r: &JsonValue) -> String {
+    let a = &r["actions"][0];
+    if a["ret"].is_number() {
+        a["ret"].to_string()
+    } else {
+        a["errno"].to_string()
+    }
+}
+
+#[test]
+fn containers_get_their_own_session_keyring_and_exec_joins_it() {
+    let e = Env::new("exec-keyring");
+    let host = Command::new(PROBE)
+        .args(["syscall", "keyctl"])
+        .output()
+        .unwrap();
+    let host = keyring(&report(&host));
+    e.config(
+        &["/husk-probe", "syscall", "keyctl", "report", "sleep", "60"],
+        |_| {},
+    );
+    let b = e.bundle();
+    let o = e.husk_detached(&["run", "-d", "--bundle", b.to_str().unwrap(), "k"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let x = e.husk(&["exec", "k", "/husk-probe", "syscall", "keyctl"]);
+    assert!(x.status.success(), "{}", text(&x.stderr));
+    let mine = keyring(&report(&x));
+    assert!(mine.parse::<i64>().is_ok(), "a keyring serial: {mine}");
+    // Joined by name (`_ses.k`): every exec of the container is in the same keyring.
+    let again = e.husk(&["exec", "k", "/husk-probe", "syscall", "keyctl"]);
+    assert_eq!(keyring(&report(&again)), mine);
+    assert_ne!(mine, host, "not the caller's session keyring");
+    // --no-new-keyring keeps the caller's.
+    e.config(&["/husk-probe", "syscall", "keyctl"], |_| {});
+    let o = e.husk(&[
+        "run",
+        "--no-new-keyring",
+        "--bundle",
+        b.to_str().unwrap(),
+        "n",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(keyring(&report(&o)), host);
+}

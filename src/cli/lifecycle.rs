@@ -23,6 +23,7 @@ fn create_opts<'a>(g: &Global<'_>, c: &Command, p: &Parsed<'a>) -> Result<Create
             None => 0,
         },
         listen_fds: listen_fds(g),
+        no_new_keyring: p.has(c.flags, "no-new-keyring"),
         stdout: None,
         systemd_cgroup: g.systemd_cgroup,
     })

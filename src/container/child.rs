@@ -33,6 +33,8 @@ pub struct ChildPlan<'a> {
     pub new_timens: bool,
     pub no_pivot: bool,
     pub fds: process::ExtraFds,
+    /// Join the container's own session keyring (not `--no-new-keyring`).
+    pub new_keyring: bool,
     /// Becomes fd 1 (see `CreateOpts::stdout`).
     pub stdout: Option<rustix::fd::BorrowedFd<'a>>,
     /// `linux.seccomp`, compiled by the runtime before the clone.
@@ -108,6 +110,9 @@ fn build<'p>(plan: &ChildPlan<'p>, pid: i32) -> Result<Option<process::PendingFi
     join_namespaces(plan)?;
     if plan.new_userns {
         become_root()?;
+    }
+    if plan.new_keyring {
+        crate::linux::keyring::join_session(plan.id, plan.new_userns)?;
     }
     if plan.new_cgroupns {
         // Now, not at clone: the runtime has put this process in its cgroup, which becomes

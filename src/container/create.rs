@@ -34,6 +34,8 @@ pub struct CreateOpts<'a> {
     pub console_socket: Option<&'a [u8]>,
     pub no_pivot: bool,
     pub preserve_fds: u32,
+    /// `--no-new-keyring`: keep the caller's session keyring.
+    pub no_new_keyring: bool,
     /// Socket-activation fds (LISTEN_FDS of husk's own environment), passed before those.
     pub listen_fds: u32,
     /// The container process's stdout instead of the runtime's own (dup2'd onto fd 1 in
@@ -187,6 +189,7 @@ fn build_in(
             new_cgroupns: flags & linux_raw_sys::general::CLONE_NEWCGROUP as u64 != 0,
             new_timens: spec.namespace("time").is_some_and(|n| n.path.is_none()),
             no_pivot: o.no_pivot,
+            new_keyring: !o.no_new_keyring,
             fds: crate::linux::process::ExtraFds {
                 listen: o.listen_fds,
                 preserve: o.preserve_fds,

@@ -128,6 +128,7 @@ struct Who<'a> {
 
 /// What C and G need, prepared by R.
 struct Plan<'a> {
+    id: &'a str,
     spec: &'a Spec<'a>,
     process: &'a Process<'a>,
     pidfd: &'a OwnedFd,
@@ -156,6 +157,7 @@ fn spawn_and_wait(
     };
     let (parent_end, child_end) = sync::pair()?;
     let plan = Plan {
+        id: who.id,
         spec,
         process: p,
         pidfd,
@@ -213,8 +215,9 @@ fn spawn_and_wait(
     }
 }
 
-/// R's side: the exec process's pid from C, a seccomp listener fd to pass on, then
-/// end-of-file (G exec'd) or a failure. On failure, the pid of G if it exists.
+/// R's side: the exec process's pid from C (answered with Go, which G waits for), a
+/// seccomp listener fd to pass on, then end-of-file (G exec'd) or a failure. On failure,
+/// the pid of G if it exists.
 fn handshake(
     sock: &OwnedFd,
     spec: &Spec<'_>,
@@ -228,6 +231,8 @@ fn handshake(
             Some(m) if m.tag == Tag::Spawned => {
                 let n = crate::cli::args::number::<i32>(m.text.as_bytes(), "pid").ok();
                 pid = n.and_then(Pid::from_raw);
+                // G waits for this: every message of G comes after its pid.
+                sync::send_tag(sock, Tag::Go).map_err(|e| (e, pid))?;
             }
             Some(m) if m.tag == Tag::SeccompFd => {
                 let r = (|| {
@@ -378,11 +383,18 @@ fn exec_main(plan: &Plan<'_>) -> ! {
 }
 
 fn exec_setup<'p>(plan: &Plan<'p>) -> Result<Option<process::PendingFilter<'p>>> {
+    match sync::recv_msg(plan.sync)? {
+        Some(m) if m.tag == Tag::Go => {}
+        _ => crate::sys::exit(1),
+    }
     crate::sys::process::set_sigmask(crate::sys::process::SigMask(0))
         .map_err(|e| Error::sys("sigprocmask", e))?;
     crate::sys::fds::close_all_except(3 + plan.preserve_fds as i32, &[plan.sync.as_raw_fd()]);
     crate::log::forget_fd();
     let p = plan.process;
+    // The container's session keyring (created by its init unless --no-new-keyring; the
+    // exec has no such flag, and joining creates it if missing, as runc's setns init).
+    crate::linux::keyring::join(plan.id)?;
     process::apply_attrs(p)?;
     let restore = process::apply_identity(p, plan.filter.is_some())?;
     process::check_program(p)?;

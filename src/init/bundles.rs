@@ -319,6 +319,7 @@ fn run_container(bundle: &CPath, name: &[u8]) -> Outcome {
         no_pivot: false,
         preserve_fds: 0,
         listen_fds: 0,
+        no_new_keyring: false,
         stdout: Some(w.as_fd()),
         systemd_cgroup: false,
     };

@@ -114,6 +114,7 @@ fn live(bundles: &[u8], out: &mut Buf<2048>) -> Result<()> {
         no_pivot: false,
         preserve_fds: 0,
         listen_fds: 0,
+        no_new_keyring: false,
         stdout: Some(null.as_fd()),
         systemd_cgroup: false,
     };

@@ -4,6 +4,7 @@ pub mod caps;
 pub mod cgroups;
 pub mod devices;
 pub mod hooks;
+pub mod keyring;
 pub mod mounts;
 pub mod namespaces;
 pub mod paths;

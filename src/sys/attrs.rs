@@ -176,6 +176,55 @@ pub fn personality(persona: u32) -> Result<u32, Errno> {
         .map(|v| v as u32)
 }
 
+/// keyctl(2) operations (include/uapi/linux/keyctl.h).
+const KEYCTL_DESCRIBE: usize = 6;
+const KEYCTL_SETPERM: usize = 5;
+const KEYCTL_JOIN_SESSION_KEYRING: usize = 1;
+
+/// keyctl(KEYCTL_JOIN_SESSION_KEYRING, name): join (or create) the session keyring
+/// `name`; returns its serial.
+pub fn keyctl_join_session(name: &core::ffi::CStr) -> Result<i32, Errno> {
+    // SAFETY: `name` is a NUL-terminated string valid for the call; the kernel only reads it.
+    let r = unsafe {
+        arch::syscall2(
+            g::__NR_keyctl as usize,
+            KEYCTL_JOIN_SESSION_KEYRING,
+            name.as_ptr() as usize,
+        )
+    };
+    check(r).map(|v| v as i32)
+}
+
+/// keyctl(KEYCTL_DESCRIBE, key, buf): "type;uid;gid;perm;description" into `buf`;
+/// returns the length the kernel wanted (NUL included), which may exceed `buf`.
+pub fn keyctl_describe(key: i32, buf: &mut [u8]) -> Result<usize, Errno> {
+    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`, valid for the call.
+    let r = unsafe {
+        arch::syscall4(
+            g::__NR_keyctl as usize,
+            KEYCTL_DESCRIBE,
+            key as usize,
+            buf.as_mut_ptr() as usize,
+            buf.len(),
+        )
+    };
+    check(r)
+}
+
+/// keyctl(KEYCTL_SETPERM, key, perm).
+pub fn keyctl_setperm(key: i32, perm: u32) -> Result<(), Errno> {
+    // SAFETY: integer arguments only.
+    let r = unsafe {
+        arch::syscall3(
+            g::__NR_keyctl as usize,
+            KEYCTL_SETPERM,
+            key as usize,
+            perm as usize,
+        )
+    };
+    check(r).map(drop)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
