@@ -92,7 +92,7 @@ fn process_file_and_detach_with_pid_file() {
     let proc_json = e.dir.join("process.json");
     std::fs::write(
         &proc_json,
-        r#"{"args":["/husk-probe","sleep","30"],"cwd":"/","env":["A=b"],"user":{"uid":0,"gid":0},"noNewPrivileges":true}"#,
+        r#"{"args":["/husk-probe","sleep","30"],"cwd":"/","env":["A=b"],"user":{"uid":0,"gid":0},"noNewPrivileges":true,"oomScoreAdj":300}"#,
     )
     .unwrap();
     let pidfile = e.dir.join("exec.pid");
@@ -110,6 +110,8 @@ fn process_file_and_detach_with_pid_file() {
     assert_eq!(ns(pid.trim(), "pid"), ns(&init, "pid"));
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     assert!(status.contains("NoNewPrivs:\t1"), "{status}");
+    let adj = std::fs::read_to_string(format!("/proc/{}/oom_score_adj", pid.trim())).unwrap();
+    assert_eq!(adj.trim(), "300", "written through husk's own procfs");
     let ps = e.husk(&["ps", "--format", "json", "f"]);
     let pids = json::parse(&text(&ps.stdout)).unwrap();
     assert!(

@@ -413,23 +413,26 @@ fn parse_fd(name: &[u8]) -> Option<u32> {
 /// Write `process.oomScoreAdj` to /proc/self/oom_score_adj, after checking the file is on
 /// a real procfs (CVE-2019-16884: a fake /proc in the image would swallow the write).
 pub fn write_oom_score_adj(adj: i32) -> Result<()> {
-    const PROC_SUPER_MAGIC: u64 = 0x9fa0;
-    const FILE: &str = "/proc/self/oom_score_adj";
-    let err = |call, e| Error::sys(call, e).path(FILE.as_bytes());
-    let fd = rustix::fs::open(
-        c"/proc/self/oom_score_adj",
+    // Through a procfs of our own, by pid: in a container's mount namespace (exec) the
+    // container may have mounted another procfs file over /proc/self/oom_score_adj
+    // (CVE-2025-52881's redirected writes).
+    let root = crate::linux::procfs::private_proc()?;
+    let mut p = crate::out::Buf::<48>::new();
+    let pid = rustix::process::getpid().as_raw_nonzero().get();
+    let _ = core::fmt::Write::write_fmt(&mut p, format_args!("{pid}/oom_score_adj"));
+    let err = |call, e| Error::sys(call, e).path(b"/proc/self/oom_score_adj");
+    let fd = rustix::fs::openat(
+        &root,
+        p.as_str(),
         OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
         Mode::empty(),
     )
     .map_err(|e| err("open", e))?;
-    let st = rustix::fs::fstatfs(&fd).map_err(|e| err("fstatfs", e))?;
-    // f_type is i64 or u32 depending on the arch.
-    #[allow(clippy::unnecessary_cast)]
-    if st.f_type as u64 != PROC_SUPER_MAGIC {
-        let mut e = err("write", Errno::XDEV);
-        e.msg = "not on procfs";
-        return Err(e);
-    }
+    crate::linux::procfs::check_proc(
+        rustix::fd::AsFd::as_fd(&fd),
+        "oom_score_adj is not on procfs",
+        p.as_bytes(),
+    )?;
     let mut b = crate::out::Buf::<16>::new();
     let _ = core::fmt::Write::write_fmt(&mut b, format_args!("{adj}"));
     crate::out::write_all(&fd, b.as_str().as_bytes()).map_err(|e| err("write", e))
