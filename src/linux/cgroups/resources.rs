@@ -5,7 +5,7 @@
 //! | memory.limit | memory.max | bytes, -1 `max` |
 //! | memory.reservation | memory.low | bytes, -1 `max` |
 //! | memory.swap (memory+swap, v1 style) | memory.swap.max | swap - limit, -1 `max` |
-//! | cpu.shares | cpu.weight | `1 + (shares - 2) * 9999 / 262142` |
+//! | cpu.shares | cpu.weight | `ceil(10^((l*l + 125*l) / 612 - 7/34))`, l = log2(shares) (runc, crun) |
 //! | cpu.quota, cpu.period | cpu.max | `QUOTA PERIOD` (quota <= 0: `max`) |
 //! | cpu.burst | cpu.max.burst | us |
 //! | cpu.idle | cpu.idle | 0/1 |
@@ -107,7 +107,11 @@ pub fn swap_v2(swap: i64, memory: i64) -> Result<Option<i64>> {
         -1 => return Ok(Some(-1)),
         _ => {}
     }
-    if memory == 0 || memory == -1 {
+    if memory == -1 {
+        // Unlimited memory: the combined limit is all swap.
+        return Ok(Some(swap));
+    }
+    if memory == 0 {
         return Err(Error::spec(F, "cannot limit swap without a memory limit"));
     }
     if memory < 0 || swap < 0 {
@@ -122,14 +126,76 @@ pub fn swap_v2(swap: i64, memory: i64) -> Result<Option<i64>> {
     Ok(Some(swap - memory))
 }
 
-/// cgroup v1 cpu.shares (2..262144) to v2 cpu.weight (1..10000), crun's and runc's linear
-/// map; 0 is unset.
+/// cgroup v1 cpu.shares (2..262144) to v2 cpu.weight (1..10000); 0 is unset.
+///
+/// The map runc (opencontainers/cgroups `ConvertCPUSharesToCgroupV2Value`, since runc
+/// 1.3.2) and crun (`convert_shares_to_weight`, since 1.23) use, replacing the old linear
+/// `1 + (shares - 2) * 9999 / 262142` that sent the v1 default 1024 to 39:
+///
+/// ```text
+/// l = log2(shares)
+/// weight = ceil(10 ^ ((l*l + 125*l) / 612 - 7/34))
+/// ```
+///
+/// a quadratic in log space through the three anchors 2 -> 1, 1024 -> 100 (both
+/// defaults) and 262144 -> 10000. Shares <= 2 give 1, shares >= 262144 give 10000.
+///
+/// husk has no libm, so this evaluates the same function in fixed point: with
+/// `E = (l*l + 125*l - 126) / 612` (the exponent above), `w >= 10^E` is
+/// `612 * log2(w) >= log2(10) * (l*l + 125*l - 126)`, and the weight is the smallest
+/// `w` in 1..=10000 for which that holds (a binary search, both logs in Q48). A small
+/// tolerance keeps the exact anchors exact (1024: E is exactly 2, and ceil(100) is 100,
+/// not 101 from a rounding error). A host test checks every value 2..=262144 against the
+/// f64 formula.
 pub fn shares_to_weight(shares: u64) -> u64 {
     if shares == 0 {
         return 0;
     }
-    let s = shares.clamp(2, 262_144);
-    1 + ((s - 2) * 9999) / 262_142
+    if shares <= 2 {
+        return 1;
+    }
+    if shares >= 262_144 {
+        return 10_000;
+    }
+    let l = log2_q48(shares) as u128;
+    // l*l + 125*l - 126 in Q48 (> 0 for shares > 2).
+    let a = ((l * l) >> Q) + 125 * l - (126u128 << Q);
+    let rhs = (a * LOG2_10_Q48 as u128) >> Q;
+    // 2^-28 in these units is about 4e-12 relative in the weight: far above the fixed
+    // point error (about 2^-36) and far below any gap the f64 formula has to an integer.
+    let rhs = rhs.saturating_sub(1 << (Q - 28));
+    let (mut lo, mut hi) = (1u64, 10_000u64);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if 612 * log2_q48(mid) as u128 >= rhs {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    lo
+}
+
+/// Fraction bits of the fixed-point logarithms.
+const Q: u32 = 48;
+/// log2(10) in Q48 (3.32192809488736234787031942948939017586 * 2^48, rounded).
+const LOG2_10_Q48: u64 = 935_039_633_142_894;
+
+/// log2(x) in Q48 for x >= 1, by repeated squaring of the mantissa (one result bit per
+/// squaring). Exact to about 2^-46.
+fn log2_q48(x: u64) -> u64 {
+    let n = 63 - x.leading_zeros();
+    // The mantissa x / 2^n in [1, 2), Q48 (x < 2^18 here, so the shift cannot overflow).
+    let mut y: u128 = ((x as u128) << Q) >> n;
+    let mut r: u64 = (n as u64) << Q;
+    for bit in (0..Q).rev() {
+        y = (y * y) >> Q;
+        if y >= 2u128 << Q {
+            y >>= 1;
+            r |= 1 << bit;
+        }
+    }
+    r
 }
 
 /// blkio.weight (10..1000) to io.weight (1..10000), runc's map; 0 is unset.

@@ -85,8 +85,60 @@ fn swap_conversion() {
     assert_eq!(swap_v2(300, 100).unwrap(), Some(200));
     assert_eq!(swap_v2(100, 100).unwrap(), Some(0));
     assert!(swap_v2(100, 0).is_err());
-    assert!(swap_v2(100, -1).is_err());
+    // Unlimited memory: swap as given (runc's ConvertMemorySwapToCgroupV2Value).
+    assert_eq!(swap_v2(100, -1).unwrap(), Some(100));
     assert!(swap_v2(50, 100).is_err());
+}
+
+/// The formula runc and crun document, in f64 as they compute it (Go math.Log2, Pow, Ceil).
+fn shares_to_weight_f64(shares: u64) -> u64 {
+    if shares == 0 {
+        return 0;
+    }
+    if shares <= 2 {
+        return 1;
+    }
+    if shares >= 262_144 {
+        return 10_000;
+    }
+    let l = (shares as f64).log2();
+    let e = (l * l + 125.0 * l) / 612.0 - 7.0 / 34.0;
+    10f64.powf(e).ceil() as u64
+}
+
+#[test]
+fn shares_to_weight_matches_the_f64_formula_everywhere() {
+    // The anchors the formula was fitted to, and values runc's changelog and tests quote.
+    for (s, w) in [
+        (2, 1),
+        (1024, 100),
+        (262_144, 10_000),
+        (2000, 170),
+        (3, 2),
+        (512, 59),
+    ] {
+        assert_eq!(shares_to_weight(s), w, "shares {s}");
+        assert_eq!(shares_to_weight_f64(s), w, "f64 shares {s}");
+    }
+    // Every value in the v1 range, and how close the f64 value ever comes to an integer
+    // above it (outside the exact anchors): the fixed-point tolerance must stay below that.
+    let mut closest = f64::MAX;
+    let mut prev = 0;
+    for s in 2..=262_144u64 {
+        let w = shares_to_weight(s);
+        assert_eq!(w, shares_to_weight_f64(s), "shares {s}");
+        assert!(w >= prev, "monotonic at {s}");
+        prev = w;
+        if s > 2 && s != 1024 && s < 262_144 {
+            let l = (s as f64).log2();
+            let v = 10f64.powf((l * l + 125.0 * l) / 612.0 - 7.0 / 34.0);
+            closest = closest.min((v - v.floor()) / v);
+        }
+    }
+    assert!(
+        closest > 1e-10,
+        "the f64 value comes within {closest:e} of an integer"
+    );
 }
 
 #[test]
@@ -94,14 +146,14 @@ fn cpu() {
     assert_eq!(shares_to_weight(0), 0);
     assert_eq!(shares_to_weight(1), 1);
     assert_eq!(shares_to_weight(2), 1);
-    assert_eq!(shares_to_weight(1024), 39);
+    assert_eq!(shares_to_weight(1024), 100);
     assert_eq!(shares_to_weight(262_144), 10_000);
     assert_eq!(shares_to_weight(u64::MAX), 10_000);
     assert_eq!(
         run(r#"{"cpu":{"shares":1024,"quota":50000,"period":100000,"burst":1000,"idle":1,"cpus":"0-1","mems":"0"}}"#)
             .unwrap(),
         pairs(&[
-            ("cpu.weight", "39"),
+            ("cpu.weight", "100"),
             ("cpu.idle", "1"),
             ("cpu.max", "50000 100000"),
             ("cpu.max.burst", "1000"),
