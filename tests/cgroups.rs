@@ -251,10 +251,15 @@ fn pause_resume_events_update() {
     let v = json::parse(&ev[7..]).unwrap();
     assert_eq!(v["type"], "stats");
     assert_eq!(v["id"], "c8");
+    // runc's shape: kernel/user always there; no pids controller on this host, so the
+    // count comes from cgroup.procs (the probe alone) and there is no limit.
     assert!(
-        v["data"]["cpu"]["usage"]["total"].as_u64().is_some(),
+        v["data"]["cpu"]["usage"]["kernel"].as_u64().is_some(),
         "{ev}"
     );
+    assert_eq!(v["data"]["pids"]["current"], 1, "{ev}");
+    assert!(v["data"]["pids"]["limit"].is_null(), "{ev}");
+    assert!(v["data"]["network_interfaces"].is_null(), "{ev}");
     assert!(
         out.contains("linux.resources.pids.limit") && out.contains("controller pids not available"),
         "{out}"
