@@ -14,7 +14,7 @@
 //! | blockIO.weight | io.weight | `1 + (weight - 10) * 9999 / 990` |
 //! | blockIO.weightDevice[] | io.weight | `MAJ:MIN W` (converted) |
 //! | blockIO.throttle*Device[] | io.max | `MAJ:MIN rbps=N` (wbps, riops, wiops; 0: `max`) |
-//! | hugepageLimits[] | hugetlb.SIZE.max | bytes |
+//! | hugepageLimits[] | hugetlb.SIZE.max, hugetlb.SIZE.rsvd.max (if the kernel has it) | bytes |
 //! | rdma.DEV | rdma.max | `DEV hca_handle=N hca_object=M` |
 //! | unified.KEY | KEY | as given (KEY must exist) |
 //!
@@ -63,17 +63,20 @@ fn missing_note(file: &[u8]) -> &'static str {
 }
 
 fn set(s: &mut dyn Sink, field: &'static str, file: &[u8], value: &[u8]) -> Result<()> {
-    s.set(file, value).map_err(|e| {
-        let mut p = Buf::<PATH_MAX>::new();
-        p.push_bytes(s.path());
-        p.push_bytes(b"/");
-        p.push_bytes(file);
-        let mut err = Error::sys(field, e).path(p.as_bytes());
-        if e == Errno::NOENT {
-            err.msg = missing_note(file);
-        }
-        err
-    })
+    s.set(file, value).map_err(|e| set_error(s, field, file, e))
+}
+
+/// The error for a failed write of `file`: the field, the file's path, the errno.
+fn set_error(s: &dyn Sink, field: &'static str, file: &[u8], e: Errno) -> Error {
+    let mut p = Buf::<PATH_MAX>::new();
+    p.push_bytes(s.path());
+    p.push_bytes(b"/");
+    p.push_bytes(file);
+    let mut err = Error::sys(field, e).path(p.as_bytes());
+    if e == Errno::NOENT {
+        err.msg = missing_note(file);
+    }
+    err
 }
 
 fn num(v: i64) -> Buf<24> {
@@ -261,17 +264,26 @@ fn apply_as(r: &Resources<'_>, s: &mut dyn Sink, update: bool, loud: bool) -> Re
             ));
         }
         let lim = m.limit.unwrap_or(0);
-        if update && m.check_before_update == Some(true) && lim > 0 {
+        let swap = m.swap.unwrap_or(0);
+        if update && m.check_before_update == Some(true) && (lim > 0 || swap > 0) {
+            // runc's CheckMemoryUsage: a limit at or below the current usage is refused
+            // (best effort: no memory.current, no check).
             if let Some(cur) = s.number(b"memory.current") {
-                if cur > lim as u64 {
+                if swap > 0 && swap as u64 <= cur {
+                    return Err(Error::spec(
+                        "linux.resources.memory.swap",
+                        "is not above the cgroup's current usage (checkBeforeUpdate)",
+                    ));
+                }
+                if lim > 0 && lim as u64 <= cur {
                     return Err(Error::spec(
                         "linux.resources.memory.limit",
-                        "is below the cgroup's current usage (checkBeforeUpdate)",
+                        "is not above the cgroup's current usage (checkBeforeUpdate)",
                     ));
                 }
             }
         }
-        if let Some(sw) = swap_v2(m.swap.unwrap_or(0), lim)? {
+        if let Some(sw) = swap_v2(swap, lim)? {
             let v = limit("linux.resources.memory.swap", sw)?;
             set(
                 s,
@@ -369,13 +381,25 @@ fn apply_as(r: &Resources<'_>, s: &mut dyn Sink, update: bool, loud: bool) -> Re
         }
         let mut f = Buf::<64>::new();
         let _ = write!(f, "hugetlb.{size}.max");
+        let v = num(h.limit as i64);
         set(
             s,
             "linux.resources.hugepageLimits[].limit",
             f.as_bytes(),
-            num(h.limit as i64).as_bytes(),
+            v.as_bytes(),
         )
         .map_err(|e| e.at(i))?;
+        // The reservation limit too (Linux 5.7+), as runc: without it a mapping can
+        // reserve more pages than the limit and fault later; a kernel without it is fine.
+        f.clear();
+        let _ = write!(f, "hugetlb.{size}.rsvd.max");
+        match s.set(f.as_bytes(), v.as_bytes()) {
+            Ok(()) | Err(Errno::NOENT) => {}
+            Err(e) => {
+                let field = "linux.resources.hugepageLimits[].limit";
+                return Err(set_error(s, field, f.as_bytes(), e).at(i));
+            }
+        }
     }
     for e in r.rdma.iter() {
         let (dev, lim) = e?;

@@ -8,7 +8,8 @@ struct Rec(Vec<(String, String)>, Option<u64>);
 impl Sink for Rec {
     fn set(&mut self, file: &[u8], value: &[u8]) -> core::result::Result<(), Errno> {
         let f = String::from_utf8(file.to_vec()).unwrap();
-        if f == "missing.file" {
+        // A kernel before 5.7 has no reservation limits (here for 1GB pages only).
+        if f == "missing.file" || f == "hugetlb.1GB.rsvd.max" {
             return Err(Errno::NOENT);
         }
         self.0.push((f, String::from_utf8(value.to_vec()).unwrap()));
@@ -73,8 +74,19 @@ fn memory() {
 fn check_before_update() {
     let j = r#"{"memory":{"limit":1000,"checkBeforeUpdate":true}}"#;
     assert!(run_with(j, true, Some(2000)).is_err());
+    // At the usage is refused too (runc's CheckMemoryUsage: limit <= usage).
+    assert!(run_with(j, true, Some(1000)).is_err());
     assert!(run_with(j, true, Some(500)).is_ok());
     assert!(run_with(j, false, Some(2000)).is_ok());
+    // No memory.current: no check.
+    assert!(run_with(j, true, None).is_ok());
+    let j = r#"{"memory":{"limit":1000,"swap":1500,"checkBeforeUpdate":true}}"#;
+    let e = run_with(j, true, Some(1500)).unwrap_err();
+    assert!(
+        std::format!("{e}").contains("linux.resources.memory.swap"),
+        "{e}"
+    );
+    assert!(run_with(j, true, Some(900)).is_ok());
 }
 
 #[test]
@@ -223,7 +235,14 @@ fn block_io() {
 fn hugetlb_rdma_unified() {
     assert_eq!(
         run(r#"{"hugepageLimits":[{"pageSize":"2MB","limit":4194304}]}"#).unwrap(),
-        pairs(&[("hugetlb.2MB.max", "4194304")])
+        pairs(&[
+            ("hugetlb.2MB.max", "4194304"),
+            ("hugetlb.2MB.rsvd.max", "4194304")
+        ])
+    );
+    assert_eq!(
+        run(r#"{"hugepageLimits":[{"pageSize":"1GB","limit":0}]}"#).unwrap(),
+        pairs(&[("hugetlb.1GB.max", "0")])
     );
     assert!(run(r#"{"hugepageLimits":[{"pageSize":"../x","limit":1}]}"#).is_err());
     assert_eq!(
