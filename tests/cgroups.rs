@@ -265,3 +265,40 @@ fn pause_resume_events_update() {
         "{out}"
     );
 }
+
+#[test]
+fn delete_cleans_up_after_a_create_killed_half_way() {
+    let e = Env::new("crash");
+    let n = e.name.clone();
+    let cg = e.dir.join("cg").display().to_string();
+    let pidf = e.dir.join("sleep.pid").display().to_string();
+    // A createRuntime hook (run by the runtime while the container process waits in its
+    // cgroup) leaves a process of its own in the cgroup, then SIGKILLs the runtime: the
+    // create dies between the clone and Ready, with nothing cleaned up.
+    let hook = format!(
+        "sleep 60 </dev/null >/dev/null 2>&1 & echo $! > {cg}/{n}/c9/cgroup.procs; \
+         echo $! > {pidf}; kill -9 $PPID"
+    );
+    e.config(&["/husk-probe"], |v| {
+        v["linux"]["cgroupsPath"] = format!("/{n}/c9").into();
+        v["hooks"] =
+            json::object! {"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", hook.as_str()]}]};
+    });
+    let (code, out, err) = e.sh(
+        "if $H create --bundle $B c9; then echo CREATED; fi; \
+         echo \"STATE $($H state c9 | tr -d ' \\n')\"; \
+         grep -q \"cgroupPath.*/$N/c9\" \"$(dirname $B)/state/c9/state.json\" && echo RECORDED; \
+         grep -q . \"$CG/$N/c9/cgroup.procs\" && echo POPULATED; \
+         $H delete c9; test ! -e \"$CG/$N/c9\" && echo GONE; \
+         P=$(cat \"$(dirname $B)/sleep.pid\"); S=$(awk '{print $3}' /proc/$P/stat 2>/dev/null || true); \
+         if [ -z \"$S\" ] || [ \"$S\" = Z ]; then echo SLEEP-DEAD; fi; \
+         $H state c9 2>/dev/null || echo NOSTATE; rmdir \"$CG/$N\"",
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(!out.contains("CREATED"), "{out}\n{err}");
+    let state = out.lines().find(|l| l.starts_with("STATE ")).unwrap_or("");
+    assert!(state.contains("\"status\":\"creating\""), "{out}");
+    for want in ["RECORDED", "POPULATED", "GONE", "SLEEP-DEAD", "NOSTATE"] {
+        assert!(out.contains(want), "{want}:\n{out}\n{err}");
+    }
+}

@@ -5,7 +5,9 @@
 //! process with every new-namespace flag at once (+CLONE_PIDFD); write its uid/gid maps;
 //! run prestart/createRuntime hooks when it asks; wait for Ready or a failure record; then
 //! write the pid file and state.json. Any failure kills the container process and removes
-//! the state directory, so a failed create leaves nothing behind.
+//! the state directory, so a failed create leaves nothing behind. A create that is killed
+//! half-way leaves a state.json with status `creating`, written before the cgroup is made
+//! and again with the pid after the clone, so `delete` can remove what it left.
 
 use super::bundle::Bundle;
 use super::child::{self, ChildPlan};
@@ -138,7 +140,21 @@ fn build(
     .map_err(|e| Error::sys("open", e).path(super::EXEC_FIFO.as_bytes()))?;
 
     let (flags, joins) = namespace_plan(spec)?;
-    let cg = cgroups::setup(spec.linux.as_ref(), entry.id(), o.systemd_cgroup)?;
+    let place = cgroups::place(spec.linux.as_ref(), entry.id(), o.systemd_cgroup)?;
+    // Recorded before the cgroup is made: a create that dies from here on (killed, or a
+    // hook killing it) leaves a "creating" state.json naming the cgroup, and `delete`
+    // removes both, killing what is in the cgroup.
+    let placed = place.as_ref().map_or(&b""[..], |p| p.path.as_bytes());
+    write_state(entry, spec, bundle, &rootfs, 0, 0, Status::Creating, placed)?;
+    let was_placed = place.is_some();
+    let cg = match place {
+        Some(p) => cgroups::setup(p, spec.linux.as_ref())?,
+        None => None,
+    };
+    if cg.is_none() && was_placed {
+        // Not made after all (not required, not permitted here): claim nothing.
+        write_state(entry, spec, bundle, &rootfs, 0, 0, Status::Creating, b"")?;
+    }
     match build_in(
         entry,
         spec,
@@ -222,11 +238,29 @@ fn build_in(
     };
     drop(child_end);
     let created = Created { pid, pidfd };
-    if let (Some(c), false) = (cg, moved) {
-        if let Err(e) = c.add(pid.as_raw_nonzero().get()) {
-            kill_and_reap(&created);
-            return Err(e);
+    let raw_pid = pid.as_raw_nonzero().get();
+    let cgp = cg.map(|c| c.path.as_bytes()).unwrap_or(b"");
+    // The pid too, so `delete` can kill a half-built container that has no cgroup.
+    let start = crate::state::process_start(raw_pid).unwrap_or(0);
+    let placed = (|| {
+        write_state(
+            entry,
+            spec,
+            bundle,
+            rootfs,
+            raw_pid,
+            start,
+            Status::Creating,
+            cgp,
+        )?;
+        match (cg, moved) {
+            (Some(c), false) => c.add(raw_pid),
+            _ => Ok(()),
         }
+    })();
+    if let Err(e) = placed {
+        kill_and_reap(&created);
+        return Err(e);
     }
     match handshake(&created, &parent_end, spec, bundle, entry, new_userns) {
         Ok(()) => {}
@@ -235,15 +269,13 @@ fn build_in(
             return Err(e);
         }
     }
-    let start = crate::state::process_start(pid.as_raw_nonzero().get()).unwrap_or(0);
     let write = (|| {
-        let cgp = cg.map(|c| c.path.as_bytes()).unwrap_or(b"");
         write_state(
             entry,
             spec,
             bundle,
             rootfs,
-            pid,
+            raw_pid,
             start,
             Status::Created,
             cgp,
@@ -436,7 +468,7 @@ pub fn write_state(
     spec: &Spec<'_>,
     bundle: &CPath,
     rootfs: &CPath,
-    pid: Pid,
+    pid: i32,
     start: u64,
     status: Status,
     cgroup: &[u8],
@@ -447,7 +479,7 @@ pub fn write_state(
     entry.write(&NewState {
         id: entry.id(),
         status,
-        pid: pid.as_raw_nonzero().get(),
+        pid,
         pid_start: start,
         bundle: b.as_str(),
         rootfs: r.as_str(),

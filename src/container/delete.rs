@@ -1,5 +1,7 @@
 //! `delete [--force] ID`: remove a stopped (or never-started) container's state and its
-//! cgroup (killing what is left in it); with --force, kill a running one first. Then the poststop hooks (failures only warn).
+//! cgroup (killing what is left in it); with --force, kill a running one first. Then the
+//! poststop hooks (failures only warn). A create killed half-way (status `creating`) is
+//! removed the same way: its state.json names its cgroup and, once cloned, its pid.
 //! `delete --force` of an id that does not exist succeeds, as callers' cleanup paths
 //! expect. Runs in the runtime.
 
@@ -43,7 +45,10 @@ pub fn delete(root: &[u8], id: &str, force: bool) -> Result<()> {
                 .value(status.as_str().as_bytes()),
         );
     }
-    if status != Status::Stopped {
+    // A `creating` record is a create that was killed half-way: its pid (0 before the
+    // clone) is checked like any other against its start time before it is killed.
+    let alive = st.pid > 0 && crate::state::process_start(st.pid) == Some(st.pid_start);
+    if status != Status::Stopped && alive {
         kill_and_wait(st.pid)?;
     }
     // What is left in the cgroup (a container without its own pid namespace can leave

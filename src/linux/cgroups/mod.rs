@@ -345,14 +345,24 @@ impl Cgroup {
     }
 }
 
-/// Make the container's cgroup and apply its resources. None when the container asks for
-/// neither resources nor a cgroupsPath and no cgroup can be made here (no cgroup2 mount,
-/// read-only, no permission): it then runs in husk's own cgroup, as before.
-pub fn setup(
+/// Where a container's cgroup goes, decided before anything is made (create records it in
+/// state.json first, so a create that dies half-way can still be cleaned up by `delete`).
+pub struct Placement {
+    root: CPath,
+    rel: RelPath,
+    /// The absolute path of the cgroup.
+    pub path: CPath,
+    /// The container asks for resources or a cgroupsPath: no cgroup is an error.
+    required: bool,
+}
+
+/// Decide the container's cgroup. None when the container asks for neither resources nor
+/// a cgroupsPath and none can be placed here (no cgroup2 mount, no /proc/self/cgroup).
+pub fn place(
     linux: Option<&crate::spec::linux::Linux<'_>>,
     id: &str,
     systemd: bool,
-) -> Result<Option<Cgroup>> {
+) -> Result<Option<Placement>> {
     let res = linux.and_then(|l| l.resources.as_ref());
     let mut pbuf = [0u8; PATH_MAX];
     let path = match linux.and_then(|l| l.cgroups_path.as_ref()) {
@@ -366,28 +376,63 @@ pub fn setup(
     let required = !needed.is_empty()
         || res.is_some_and(|r| !r.unified.is_empty())
         || path.is_some_and(|p| !p.is_empty());
-    let made = (|| {
+    let placed = (|| {
         let root = mount_root()?;
         let own = own()?;
         let rel = placement(path, systemd, id.as_bytes(), own.as_bytes())?;
-        Cgroup::create(&root, rel.as_bytes())
+        let mut abs = CPath::from(root.as_bytes(), "cgroup")?;
+        for c in rel
+            .as_bytes()
+            .split(|&c| c == b'/')
+            .filter(|c| !c.is_empty())
+        {
+            abs.join(c, "cgroup")?;
+        }
+        Ok(Placement {
+            root,
+            rel,
+            path: abs,
+            required,
+        })
     })();
-    let mut cg = match made {
-        Ok(c) => c,
+    match placed {
+        Ok(p) => Ok(Some(p)),
         Err(e) if !required => {
-            crate::debug!("cgroups: {e}: the container stays in husk's cgroup");
-            if res.is_some_and(|r| !r.devices.is_empty()) {
-                // The device filter needs a cgroup of its own; without cgroup2 the container
-                // still gets only the device nodes husk creates.
-                crate::warn!(
-                    "linux.resources.devices: no cgroup2 here, the device filter is not applied"
-                );
-            }
+            no_cgroup(linux, e);
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn no_cgroup(linux: Option<&crate::spec::linux::Linux<'_>>, e: Error) {
+    crate::debug!("cgroups: {e}: the container stays in husk's cgroup");
+    if linux
+        .and_then(|l| l.resources.as_ref())
+        .is_some_and(|r| !r.devices.is_empty())
+    {
+        // The device filter needs a cgroup of its own; without cgroup2 the container
+        // still gets only the device nodes husk creates.
+        crate::warn!("linux.resources.devices: no cgroup2 here, the device filter is not applied");
+    }
+}
+
+/// Make the container's cgroup where [`place`] put it and apply its resources. None when
+/// it is not required and cannot be made (read-only, no permission): the container then
+/// runs in husk's own cgroup, as before.
+pub fn setup(
+    p: Placement,
+    linux: Option<&crate::spec::linux::Linux<'_>>,
+) -> Result<Option<Cgroup>> {
+    let mut cg = match Cgroup::create(&p.root, p.rel.as_bytes()) {
+        Ok(c) => c,
+        Err(e) if !p.required => {
+            no_cgroup(linux, e);
             return Ok(None);
         }
         Err(e) => return Err(e),
     };
-    if let Some(r) = res {
+    if let Some(r) = linux.and_then(|l| l.resources.as_ref()) {
         let applied = resources::apply(r, &mut cg, false).and_then(|()| {
             if r.devices.is_empty() {
                 Ok(())
