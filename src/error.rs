@@ -197,6 +197,13 @@ impl Error {
         Error::base(Kind::State, "", msg)
     }
 
+    /// [`Error::state`] with a number put where `msg` has `{}`.
+    pub const fn state_n(msg: &'static str, n: u64) -> Error {
+        let mut e = Error::base(Kind::State, "", msg);
+        e.nums = [sat32(n), 0];
+        e
+    }
+
     /// A command or field that this version does not implement yet.
     pub const fn unsupported(what: &'static str, msg: &'static str) -> Error {
         Error::base(Kind::Unsupported, what, msg)
@@ -326,7 +333,12 @@ impl fmt::Display for Error {
                     self.write_ctx(f)?;
                     f.write_str(": ")?;
                 }
-                f.write_str(self.msg)?;
+                match self.msg.split_once("{}") {
+                    Some((a, b)) if self.kind == Kind::State => {
+                        write!(f, "{a}{}{b}", self.nums[0])?
+                    }
+                    _ => f.write_str(self.msg)?,
+                }
                 if !self.arg.is_empty() {
                     write!(f, " \"{}\"", self.arg)?;
                 }
@@ -449,6 +461,12 @@ mod tests {
 
     #[test]
     fn runc_wordings() {
+        let e = Error::state_n("container's cgroup is not empty: {} process(es) found", 2)
+            .path(b"/sys/fs/cgroup/c1");
+        assert_eq!(
+            format!("{e}"),
+            "container's cgroup is not empty: 2 process(es) found \"/sys/fs/cgroup/c1\""
+        );
         let e = Error::not_found("exec", b"foo", "executable file not found in $PATH");
         assert_eq!(
             format!("{e}"),

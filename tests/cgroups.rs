@@ -302,3 +302,45 @@ fn delete_cleans_up_after_a_create_killed_half_way() {
         assert!(out.contains(want), "{want}:\n{out}\n{err}");
     }
 }
+
+#[test]
+fn existing_cgroup_must_be_empty_and_not_frozen() {
+    let e = Env::new("busy");
+    let n = e.name.clone();
+    e.config(&["/husk-probe"], |v| {
+        v["linux"]["cgroupsPath"] = format!("/{n}/c10").into();
+    });
+    // Another process already in the cgroup: refused (runc 1.2+), and neither the
+    // cgroup nor that process is touched. Then a frozen empty cgroup: refused too. Then
+    // the same cgroup thawed and empty: used (and removed with the container, as runc).
+    let (code, out, err) = e.sh(
+        "mkdir -p \"$CG/$N/c10\"; sleep 60 </dev/null >/dev/null 2>&1 & S=$!; \
+         echo $S > \"$CG/$N/c10/cgroup.procs\"; \
+         if $H run --bundle $B c10; then echo RAN-BUSY; fi; \
+         kill -0 $S && grep -qx $S \"$CG/$N/c10/cgroup.procs\" && echo UNTOUCHED; \
+         $H state c10 2>/dev/null || echo NOSTATE; \
+         kill -9 $S; wait $S 2>/dev/null || true; \
+         echo 1 > \"$CG/$N/c10/cgroup.freeze\"; \
+         if $H run --bundle $B c10; then echo RAN-FROZEN; fi; \
+         test -d \"$CG/$N/c10\" && echo KEPT; \
+         echo 0 > \"$CG/$N/c10/cgroup.freeze\"; \
+         $H run --bundle $B c10 >/dev/null && echo RAN-EMPTY; \
+         test ! -e \"$CG/$N/c10\" && echo GONE; rmdir \"$CG/$N\"",
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    for want in ["UNTOUCHED", "NOSTATE", "KEPT", "RAN-EMPTY", "GONE"] {
+        assert!(out.contains(want), "{want}:\n{out}\n{err}");
+    }
+    assert!(
+        !out.contains("RAN-BUSY") && !out.contains("RAN-FROZEN"),
+        "{out}\n{err}"
+    );
+    assert!(
+        err.contains("container's cgroup is not empty: 1 process(es) found \"/"),
+        "{err}"
+    );
+    assert!(
+        err.contains("container's cgroup unexpectedly frozen"),
+        "{err}"
+    );
+}

@@ -6,8 +6,9 @@
 //! run prestart/createRuntime hooks when it asks; wait for Ready or a failure record; then
 //! write the pid file and state.json. Any failure kills the container process and removes
 //! the state directory, so a failed create leaves nothing behind. A create that is killed
-//! half-way leaves a state.json with status `creating`, written before the cgroup is made
-//! and again with the pid after the clone, so `delete` can remove what it left.
+//! half-way leaves a state.json with status `creating`, written once the cgroup is the
+//! container's own and again with the pid after the clone, so `delete` can remove what it
+//! left.
 
 use super::bundle::Bundle;
 use super::child::{self, ChildPlan};
@@ -141,20 +142,15 @@ fn build(
 
     let (flags, joins) = namespace_plan(spec)?;
     let place = cgroups::place(spec.linux.as_ref(), entry.id(), o.systemd_cgroup)?;
-    // Recorded before the cgroup is made: a create that dies from here on (killed, or a
-    // hook killing it) leaves a "creating" state.json naming the cgroup, and `delete`
-    // removes both, killing what is in the cgroup.
-    let placed = place.as_ref().map_or(&b""[..], |p| p.path.as_bytes());
-    write_state(entry, spec, bundle, &rootfs, 0, 0, Status::Creating, placed)?;
-    let was_placed = place.is_some();
+    // The cgroup is recorded as soon as it is known to be the container's own (made, or
+    // empty): a create that dies from then on (killed, or a hook killing it) leaves a
+    // "creating" state.json naming it, and `delete` removes it, killing what is inside.
     let cg = match place {
-        Some(p) => cgroups::setup(p, spec.linux.as_ref())?,
+        Some(p) => cgroups::setup(p, spec.linux.as_ref(), &mut |path| {
+            write_state(entry, spec, bundle, &rootfs, 0, 0, Status::Creating, path)
+        })?,
         None => None,
     };
-    if cg.is_none() && was_placed {
-        // Not made after all (not required, not permitted here): claim nothing.
-        write_state(entry, spec, bundle, &rootfs, 0, 0, Status::Creating, b"")?;
-    }
     match build_in(
         entry,
         spec,

@@ -209,20 +209,46 @@ impl Cgroup {
 
     /// Make (or reuse) `rel` under `root`, enabling every available controller in each
     /// ancestor's cgroup.subtree_control on the way, as runc does (so `update` can set any
-    /// limit later; a refusal surfaces as a missing file when a limit is written).
-    pub fn create(root: &CPath, rel: &[u8]) -> Result<Cgroup> {
+    /// limit later; a refusal surfaces as a missing file when a limit is written). Also
+    /// returns whether the cgroup itself existed already.
+    pub fn create(root: &CPath, rel: &[u8]) -> Result<(Cgroup, bool)> {
         let mut path = CPath::from(root.as_bytes(), "cgroup")?;
+        let mut existed = false;
         for c in rel.split(|&c| c == b'/').filter(|c| !c.is_empty()) {
             enable_all(&path);
             path.join(c, "cgroup")?;
-            match fs::mkdir(path.as_cstr(), Mode::from_raw_mode(0o755)) {
-                Ok(()) | Err(Errno::EXIST) => {}
+            existed = match fs::mkdir(path.as_cstr(), Mode::from_raw_mode(0o755)) {
+                Ok(()) => false,
+                Err(Errno::EXIST) => true,
                 Err(e) => return Err(Error::sys("mkdir cgroup", e).path(path.as_bytes())),
-            }
+            };
         }
         let dir =
             open_dir(&path).map_err(|e| Error::sys("open cgroup", e).path(path.as_bytes()))?;
-        Ok(Cgroup { path, dir })
+        Ok((Cgroup { path, dir }, existed))
+    }
+
+    /// An existing cgroup a new container may use: one with no process in it or below it,
+    /// and not frozen. runc (1.2+) refuses both, with these words: processes of another
+    /// container would share its limits, its freezer and its cgroup.kill, and a frozen
+    /// cgroup would hang the new container's setup.
+    pub fn check_reusable(&self) -> Result<()> {
+        if self.populated() {
+            let mut n = 0u64;
+            let _ = self.for_each_pid(&mut |_| n += 1);
+            return Err(if n > 0 {
+                Error::state_n("container's cgroup is not empty: {} process(es) found", n)
+            } else {
+                Error::state("container's cgroup is not empty: its sub-cgroups hold processes")
+            }
+            .path(self.path.as_bytes()));
+        }
+        if self.event(b"frozen") == Some(true) {
+            return Err(
+                Error::state("container's cgroup unexpectedly frozen").path(self.path.as_bytes())
+            );
+        }
+        Ok(())
     }
 
     pub fn fd(&self) -> BorrowedFd<'_> {
@@ -345,8 +371,7 @@ impl Cgroup {
     }
 }
 
-/// Where a container's cgroup goes, decided before anything is made (create records it in
-/// state.json first, so a create that dies half-way can still be cleaned up by `delete`).
+/// Where a container's cgroup goes, decided before anything is made.
 pub struct Placement {
     root: CPath,
     rel: RelPath,
@@ -419,12 +444,16 @@ fn no_cgroup(linux: Option<&crate::spec::linux::Linux<'_>>, e: Error) {
 
 /// Make the container's cgroup where [`place`] put it and apply its resources. None when
 /// it is not required and cannot be made (read-only, no permission): the container then
-/// runs in husk's own cgroup, as before.
+/// runs in husk's own cgroup, as before. An existing cgroup must be empty and not frozen
+/// ([`Cgroup::check_reusable`]); it is then handed to `record` (create writes it into
+/// state.json) before anything is applied, so only a cgroup that is the container's own is
+/// ever recorded, and removed by `delete`.
 pub fn setup(
     p: Placement,
     linux: Option<&crate::spec::linux::Linux<'_>>,
+    record: &mut dyn FnMut(&[u8]) -> Result<()>,
 ) -> Result<Option<Cgroup>> {
-    let mut cg = match Cgroup::create(&p.root, p.rel.as_bytes()) {
+    let (mut cg, existed) = match Cgroup::create(&p.root, p.rel.as_bytes()) {
         Ok(c) => c,
         Err(e) if !p.required => {
             no_cgroup(linux, e);
@@ -432,6 +461,14 @@ pub fn setup(
         }
         Err(e) => return Err(e),
     };
+    if existed {
+        // Not ours to remove: refused as it is.
+        cg.check_reusable()?;
+    }
+    if let Err(e) = record(cg.path.as_bytes()) {
+        let _ = cg.destroy();
+        return Err(e);
+    }
     if let Some(r) = linux.and_then(|l| l.resources.as_ref()) {
         let applied = resources::apply(r, &mut cg, false).and_then(|()| {
             if r.devices.is_empty() {
