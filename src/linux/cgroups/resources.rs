@@ -11,8 +11,8 @@
 //! | cpu.idle | cpu.idle | 0/1 |
 //! | cpu.cpus, cpu.mems | cpuset.cpus, cpuset.mems | as given |
 //! | pids.limit | pids.max | > 0 as is, else `max` |
-//! | blockIO.weight | io.weight | `1 + (weight - 10) * 9999 / 990` |
-//! | blockIO.weightDevice[] | io.weight | `MAJ:MIN W` (converted) |
+//! | blockIO.weight | io.bfq.weight (BFQ loaded) or io.weight | as is, or `1 + (weight - 10) * 9999 / 990` |
+//! | blockIO.weightDevice[] | io.bfq.weight or io.weight | `MAJ:MIN W` (as is, or converted) |
 //! | blockIO.throttle*Device[] | io.max | `MAJ:MIN rbps=N` (wbps, riops, wiops; 0: `max`) |
 //! | hugepageLimits[] | hugetlb.SIZE.max, hugetlb.SIZE.rsvd.max (if the kernel has it) | bytes |
 //! | rdma.DEV | rdma.max | `DEV hca_handle=N hca_object=M` |
@@ -457,14 +457,20 @@ fn apply_io(
     s: &mut dyn Sink,
     warn: &dyn Fn(&str),
 ) -> Result<()> {
-    let w = blkio_to_io_weight(b.weight.unwrap_or(0));
-    if w != 0 {
-        set(
-            s,
-            "linux.resources.blockIO.weight",
-            b"io.weight",
-            num(w as i64).as_bytes(),
-        )?;
+    // Weights go to BFQ's io.bfq.weight as given (its scale is blkio's, 10..1000) where
+    // that scheduler is loaded, else to io.weight converted, as runc and crun do.
+    if let Some(w) = b.weight.filter(|&w| w != 0) {
+        let field = "linux.resources.blockIO.weight";
+        match s.set(b"io.bfq.weight", num(w as i64).as_bytes()) {
+            Ok(()) => {}
+            Err(Errno::NOENT) => set(
+                s,
+                field,
+                b"io.weight",
+                num(blkio_to_io_weight(w) as i64).as_bytes(),
+            )?,
+            Err(e) => return Err(set_error(s, field, b"io.bfq.weight", e)),
+        }
     }
     if b.leaf_weight.is_some() {
         warn("linux.resources.blockIO.leafWeight: not available on cgroup v2, ignored");
@@ -472,15 +478,19 @@ fn apply_io(
     for (i, d) in b.weight_device.iter().enumerate() {
         let d = d?;
         if let Some(w) = d.weight.filter(|&w| w != 0) {
+            let field = "linux.resources.blockIO.weightDevice[]";
             let mut v = Buf::<64>::new();
-            let _ = write!(v, "{}:{} {}", d.major, d.minor, blkio_to_io_weight(w));
-            set(
-                s,
-                "linux.resources.blockIO.weightDevice[]",
-                b"io.weight",
-                v.as_bytes(),
-            )
-            .map_err(|e| e.at(i))?;
+            let _ = write!(v, "{}:{} {w}", d.major, d.minor);
+            match s.set(b"io.bfq.weight", v.as_bytes()) {
+                Ok(()) => {}
+                Err(Errno::NOENT) => {
+                    // No BFQ: io.cost's per-device weight (runc would drop the field).
+                    v.clear();
+                    let _ = write!(v, "{}:{} {}", d.major, d.minor, blkio_to_io_weight(w));
+                    set(s, field, b"io.weight", v.as_bytes()).map_err(|e| e.at(i))?;
+                }
+                Err(e) => return Err(set_error(s, field, b"io.bfq.weight", e).at(i)),
+            }
         }
     }
     let lists: [(

@@ -2,12 +2,15 @@ use super::*;
 use std::string::String;
 use std::vec::Vec;
 
-/// Records (file, value) pairs.
-struct Rec(Vec<(String, String)>, Option<u64>);
+/// Records (file, value) pairs; `2`: the BFQ scheduler is loaded (io.bfq.weight exists).
+struct Rec(Vec<(String, String)>, Option<u64>, bool);
 
 impl Sink for Rec {
     fn set(&mut self, file: &[u8], value: &[u8]) -> core::result::Result<(), Errno> {
         let f = String::from_utf8(file.to_vec()).unwrap();
+        if f == "io.bfq.weight" && !self.2 {
+            return Err(Errno::NOENT);
+        }
         // A kernel before 5.7 has no reservation limits (here for 1GB pages only).
         if f == "missing.file" || f == "hugetlb.1GB.rsvd.max" {
             return Err(Errno::NOENT);
@@ -30,8 +33,16 @@ fn run(json: &str) -> Result<Vec<(String, String)>> {
 fn run_with(json: &str, update: bool, current: Option<u64>) -> Result<Vec<(String, String)>> {
     let mut buf = json.as_bytes().to_vec();
     let r = crate::spec::parse_resources(&mut buf)?;
-    let mut rec = Rec(Vec::new(), current);
+    let mut rec = Rec(Vec::new(), current, false);
     apply(&r, &mut rec, update)?;
+    Ok(rec.0)
+}
+
+fn run_bfq(json: &str) -> Result<Vec<(String, String)>> {
+    let mut buf = json.as_bytes().to_vec();
+    let r = crate::spec::parse_resources(&mut buf)?;
+    let mut rec = Rec(Vec::new(), None, true);
+    apply(&r, &mut rec, false)?;
     Ok(rec.0)
 }
 
@@ -228,6 +239,19 @@ fn block_io() {
             ("io.max", "8:16 riops=100"),
             ("io.max", "8:16 wiops=200"),
         ])
+    );
+    // With BFQ loaded, its own file and scale (runc's bats test: weight 750 reads back
+    // `default 750` from io.bfq.weight, else `default 7475` from io.weight).
+    assert_eq!(
+        run_bfq(
+            r#"{"blockIO":{"weight":750,"weightDevice":[{"major":8,"minor":0,"weight":300}]}}"#
+        )
+        .unwrap(),
+        pairs(&[("io.bfq.weight", "750"), ("io.bfq.weight", "8:0 300")])
+    );
+    assert_eq!(
+        run(r#"{"blockIO":{"weight":750}}"#).unwrap(),
+        pairs(&[("io.weight", "7475")])
     );
 }
 
