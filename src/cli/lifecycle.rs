@@ -26,6 +26,7 @@ fn create_opts<'a>(g: &Global<'_>, c: &Command, p: &Parsed<'a>) -> Result<Create
         no_new_keyring: p.has(c.flags, "no-new-keyring"),
         stdout: None,
         systemd_cgroup: g.systemd_cgroup,
+        test_mode: false,
     })
 }
 

@@ -46,7 +46,15 @@ pub struct CreateOpts<'a> {
     pub stdout: Option<BorrowedFd<'a>>,
     /// `--systemd-cgroup`: linux.cgroupsPath is `slice:prefix:name`.
     pub systemd_cgroup: bool,
+    /// husk as PID 1 in test mode (`husk.test`): honour the test annotations (see
+    /// [`TEST_NO_CLONE_INTO_CGROUP`]). Never set from the command line.
+    pub test_mode: bool,
 }
+
+/// Annotation (test mode only, value `"true"`): start the container process without
+/// CLONE_INTO_CGROUP and move it with cgroup.procs, the path kernels before 5.7 take. Every
+/// kernel the QEMU tests boot has CLONE_INTO_CGROUP, so this is how that path is tested.
+pub const TEST_NO_CLONE_INTO_CGROUP: &str = "husk.test/no-clone-into-cgroup";
 
 /// A container process that is built and waits for `start`.
 pub struct Created {
@@ -214,13 +222,14 @@ fn build_in(
         // the kernel copies namespaces before CLONE_INTO_CGROUP moves the child.
         let flags = (flags | linux_raw_sys::general::CLONE_PIDFD as u64)
             & !(linux_raw_sys::general::CLONE_NEWCGROUP as u64);
-        let mut moved = cg.is_some();
-        let r = match clone3(flags, linux_raw_sys::general::SIGCHLD, cg.map(|c| c.fd())) {
+        let into = cg.filter(|_| clone_into_cgroup(spec, o.test_mode));
+        let mut moved = into.is_some();
+        let r = match clone3(flags, linux_raw_sys::general::SIGCHLD, into.map(|c| c.fd())) {
             // Before Linux 5.7 clone3 has no CLONE_INTO_CGROUP (E2BIG: larger clone_args;
             // ENOSYS: no clone3): clone, then write the pid to cgroup.procs before Go.
             Err(
                 rustix::io::Errno::TOOBIG | rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS,
-            ) if cg.is_some() => {
+            ) if into.is_some() => {
                 moved = false;
                 clone3(flags, linux_raw_sys::general::SIGCHLD, None)
             }
@@ -286,6 +295,21 @@ fn build_in(
         return Err(e);
     }
     Ok(created)
+}
+
+/// Whether the container process is started in its cgroup by clone3 (CLONE_INTO_CGROUP),
+/// rather than moved there through cgroup.procs: always, but for a test-mode container
+/// annotated [`TEST_NO_CLONE_INTO_CGROUP`].
+pub fn clone_into_cgroup(spec: &Spec<'_>, test_mode: bool) -> bool {
+    let off = test_mode
+        && spec
+            .annotations
+            .get(TEST_NO_CLONE_INTO_CGROUP)
+            .is_some_and(|v| v.is_ok_and(|v| v.eq_str("true")));
+    if off {
+        crate::debug!("cgroups: {TEST_NO_CLONE_INTO_CGROUP}: moved with cgroup.procs");
+    }
+    !off
 }
 
 /// Clone flags for the namespaces to create, and opened fds of those to join. pid and time
@@ -512,4 +536,24 @@ pub fn write_pid_file(path: &[u8], pid: Pid) -> Result<()> {
     drop(f);
     fs::rename(sib.as_cstr(), target.as_cstr())
         .map_err(|e| Error::sys("rename pid file", e).path(target.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clone_into_cgroup_off_only_by_test_annotation_in_test_mode() {
+        let with = |ann: &str| {
+            std::format!(r#"{{"ociVersion":"1.0.2","annotations":{{{ann}}}}}"#).into_bytes()
+        };
+        let mut on = with(r#""husk.test/no-clone-into-cgroup":"true""#);
+        let spec = crate::spec::parse(&mut on).unwrap();
+        assert!(!clone_into_cgroup(&spec, true));
+        // The same config from the command line (no test mode): ignored.
+        assert!(clone_into_cgroup(&spec, false));
+        let mut other = with(r#""husk.test/no-clone-into-cgroup":"false","a":"b""#);
+        let spec = crate::spec::parse(&mut other).unwrap();
+        assert!(clone_into_cgroup(&spec, true));
+    }
 }

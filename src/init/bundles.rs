@@ -253,7 +253,7 @@ fn list(dir: &CStr) -> core::result::Result<Names, Errno> {
 }
 
 /// Run each bundle of `dir` in name order. A missing directory means no bundles.
-pub fn run_all(dir: &[u8], tally: &mut Tally) {
+pub fn run_all(dir: &[u8], test: bool, tally: &mut Tally) {
     let Ok(d) = CPath::from(dir, "husk.bundles") else {
         tally.fail += 1;
         return;
@@ -282,16 +282,16 @@ pub fn run_all(dir: &[u8], tally: &mut Tally) {
         tally.fail += names.skipped;
     }
     for i in 0..names.len {
-        run_bundle(dir, names.get(i), tally);
+        run_bundle(dir, names.get(i), test, tally);
     }
 }
 
-fn run_bundle(dir: &[u8], name: &[u8], tally: &mut Tally) {
+fn run_bundle(dir: &[u8], name: &[u8], test: bool, tally: &mut Tally) {
     let o = match CPath::from(dir, "bundle").and_then(|mut b| {
         b.join(name, "bundle")?;
         Ok(b)
     }) {
-        Ok(bundle) => run_container(&bundle, name),
+        Ok(bundle) => run_container(&bundle, name, test),
         Err(e) => Outcome::failed(e),
     };
     report(name, &o, false, tally);
@@ -300,8 +300,9 @@ fn run_bundle(dir: &[u8], name: &[u8], tally: &mut Tally) {
 /// Run the bundle as a container named after it (create + start + wait + delete, in the
 /// state root [`STATE_ROOT`]), its stdout going into a pipe read here. What husk logs
 /// while creating and starting it is captured too: the reason of a failed result, or
-/// passed on to stderr when the container ran.
-fn run_container(bundle: &CPath, name: &[u8]) -> Outcome {
+/// passed on to stderr when the container ran. `test`: husk.test mode (the test annotations
+/// of `CreateOpts::test_mode` apply).
+fn run_container(bundle: &CPath, name: &[u8], test: bool) -> Outcome {
     let mut o = Outcome::new();
     let Ok(id) = core::str::from_utf8(name) else {
         return Outcome::failed(Error::spec("bundle", "name is not UTF-8").value(name));
@@ -322,6 +323,7 @@ fn run_container(bundle: &CPath, name: &[u8]) -> Outcome {
         no_new_keyring: false,
         stdout: Some(w.as_fd()),
         systemd_cgroup: false,
+        test_mode: test,
     };
     let created =
         container::create::create(STATE_ROOT, id, &opts).and_then(

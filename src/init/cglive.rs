@@ -117,6 +117,7 @@ fn live(bundles: &[u8], out: &mut Buf<2048>) -> Result<()> {
         no_new_keyring: false,
         stdout: Some(null.as_fd()),
         systemd_cgroup: false,
+        test_mode: true,
     };
     container::create::create(STATE_ROOT, ID, &opts)?;
     container::start::start(STATE_ROOT, ID)?;

@@ -64,7 +64,7 @@ pub fn boot(_args: crate::sys::Args) -> i32 {
         checks::cgroup(&mut tally);
         cglive::check(mask, opts.bundles.as_bytes(), &mut tally);
     }
-    bundles::run_all(opts.bundles.as_bytes(), &mut tally);
+    bundles::run_all(opts.bundles.as_bytes(), opts.test, &mut tally);
     crate::outln!(
         crate::sys::stdout(),
         "HUSK-DONE pass={} fail={} kernel_ms={} init_ms={}",
