@@ -229,6 +229,7 @@ fn pause_resume_events_update() {
          $H pause c8; echo \"STATE $($H state c8 | tr -d ' \\n')\"; \
          grep '^frozen' \"$CG/$N/c8/cgroup.events\"; \
          if $H pause c8 2>/dev/null; then echo PAUSED-TWICE; fi; \
+         echo \"EXEC $($H exec c8 /husk-probe 2>&1)\"; \
          $H resume c8; echo \"STATE $($H state c8 | tr -d ' \\n')\"; \
          grep '^frozen' \"$CG/$N/c8/cgroup.events\"; \
          echo \"EVENTS $($H events --stats c8)\"; \
@@ -245,6 +246,12 @@ fn pause_resume_events_update() {
     );
     assert!(
         !out.contains("PAUSED-TWICE") && !out.contains("UPDATED"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "EXEC husk: cannot exec in a paused container (use --ignore-paused to override)"
+        ),
         "{out}"
     );
     let ev = lines.iter().find(|l| l.starts_with("EVENTS ")).unwrap();
