@@ -6,10 +6,11 @@
 //! and later rules for it are ignored; an unconditional rule replaces earlier conditional
 //! ones; conditional rules are tried in profile order and the first whose comparisons all
 //! hold decides. A rule comparing the same argument twice becomes one rule per comparison
-//! (runc: libseccomp cannot AND two comparisons of one argument).
+//! (runc: libseccomp cannot AND two comparisons of one argument). On i386 a rule for a
+//! socket or SysV IPC call also applies to its multiplexer, as libseccomp does it (see
+//! [`X86_MUX`]).
 
 use super::tables::Arch;
-use crate::spec::limits::SECCOMP_ARGS_MAX;
 use crate::spec::linux::{SeccompArg, Syscall};
 use crate::{Error, Result};
 use linux_raw_sys::errno::EPERM;
@@ -97,6 +98,48 @@ pub fn flag(name: &str) -> Option<u32> {
     })
 }
 
+/// i386 programs reach the socket and SysV IPC calls through socketcall(2) and ipc(2)
+/// too, arg0 naming the call (`SYS_*` of include/uapi/linux/net.h; the IPC call numbers
+/// of include/uapi/linux/ipc.h): (call, multiplexer, arg0). libseccomp adds a rule for one
+/// of these calls in an x86 filter to the multiplexer as well, with `arg0 == call`
+/// in place of any comparison of arg0 (the call's own arguments are in memory, out of the
+/// filter's reach), so a profile denying `socket` also denies socketcall(SYS_SOCKET) and
+/// one allowing `shmget` allows ipc(SHMGET). husk does the same.
+pub const X86_MUX: [(&str, &str, u64); 32] = [
+    ("socket", "socketcall", 1),
+    ("bind", "socketcall", 2),
+    ("connect", "socketcall", 3),
+    ("listen", "socketcall", 4),
+    ("accept", "socketcall", 5),
+    ("getsockname", "socketcall", 6),
+    ("getpeername", "socketcall", 7),
+    ("socketpair", "socketcall", 8),
+    ("send", "socketcall", 9),
+    ("recv", "socketcall", 10),
+    ("sendto", "socketcall", 11),
+    ("recvfrom", "socketcall", 12),
+    ("shutdown", "socketcall", 13),
+    ("setsockopt", "socketcall", 14),
+    ("getsockopt", "socketcall", 15),
+    ("sendmsg", "socketcall", 16),
+    ("recvmsg", "socketcall", 17),
+    ("accept4", "socketcall", 18),
+    ("recvmmsg", "socketcall", 19),
+    ("sendmmsg", "socketcall", 20),
+    ("semop", "ipc", 1),
+    ("semget", "ipc", 2),
+    ("semctl", "ipc", 3),
+    ("semtimedop", "ipc", 4),
+    ("msgsnd", "ipc", 11),
+    ("msgrcv", "ipc", 12),
+    ("msgget", "ipc", 13),
+    ("msgctl", "ipc", 14),
+    ("shmat", "ipc", 21),
+    ("shmdt", "ipc", 22),
+    ("shmget", "ipc", 23),
+    ("shmctl", "ipc", 24),
+];
+
 /// What the filter does for one syscall number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Slot {
@@ -153,21 +196,53 @@ impl Db {
         let table = self.arch.table();
         for name in r.names.iter() {
             let name = name?;
-            let Some(pos) = name.as_plain().and_then(|n| table.find(n)) else {
+            let Some(n) = name.as_plain() else {
                 continue;
             };
-            if repeated {
-                for a in args.iter() {
-                    self.add_one(pos, act, core::slice::from_ref(a), i)?;
+            if self.arch == Arch::X86 {
+                let mux = X86_MUX.iter().find(|m| m.0 == n);
+                if let Some(&(_, m, call)) = mux {
+                    if let Some(pos) = table.find(m) {
+                        self.add_split(pos, act, args, repeated, Some(call), i)?;
+                    }
                 }
-            } else {
-                self.add_one(pos, act, args, i)?;
+            }
+            if let Some(pos) = table.find(n) {
+                self.add_split(pos, act, args, repeated, None, i)?;
             }
         }
         Ok(())
     }
 
-    fn add_one(&mut self, pos: usize, act: u32, args: &[SeccompArg<'_>], i: usize) -> Result<()> {
+    fn add_split(
+        &mut self,
+        pos: usize,
+        act: u32,
+        args: &[SeccompArg<'_>],
+        repeated: bool,
+        mux: Option<u64>,
+        i: usize,
+    ) -> Result<()> {
+        if repeated {
+            for a in args {
+                self.add_one(pos, act, core::slice::from_ref(a), mux, i)?;
+            }
+            Ok(())
+        } else {
+            self.add_one(pos, act, args, mux, i)
+        }
+    }
+
+    /// Add one rule at `pos`; `mux`: the rule is a multiplexer's, for the call `arg0`
+    /// names ([`X86_MUX`]).
+    fn add_one(
+        &mut self,
+        pos: usize,
+        act: u32,
+        args: &[SeccompArg<'_>],
+        mux: Option<u64>,
+        i: usize,
+    ) -> Result<()> {
         let slot = self.slots.get_mut(pos).ok_or(Error::capacity(
             "linux.seccomp",
             pos as u64,
@@ -176,13 +251,21 @@ impl Db {
         ))?;
         match *slot {
             Slot::Always(_) => return Ok(()),
-            _ if args.is_empty() => {
+            _ if args.is_empty() && mux.is_none() => {
                 *slot = Slot::Always(act);
                 return Ok(());
             }
             _ => *slot = Slot::Cond,
         }
         let start = self.conds.len();
+        if let Some(call) = mux {
+            self.push_cond(Cond {
+                index: 0,
+                op: Op::Eq,
+                value: call,
+                value_two: 0,
+            })?;
+        }
         for a in args {
             let op = Op::from_name(a.op.raw()).ok_or(
                 Error::spec("linux.seccomp.syscalls[].args[].op", "unknown operator").at(i),
@@ -194,27 +277,21 @@ impl Db {
                 )
                 .at(i));
             }
-            let c = Cond {
+            if mux.is_some() && a.index == 0 {
+                continue; // arg0 is the multiplexer's `call == ...`
+            }
+            self.push_cond(Cond {
                 index: a.index as u8,
                 op,
                 value: a.value,
                 value_two: a.value_two.unwrap_or(0),
-            };
-            self.conds.push(c).map_err(|_| {
-                let n = SECCOMP_CONDS_MAX as u64;
-                Error::capacity(
-                    "linux.seccomp.syscalls",
-                    n + 1,
-                    n,
-                    "argument comparisons per architecture",
-                )
             })?;
         }
         let rule = CondRule {
             pos: pos as u16,
             action: act,
             start: start as u16,
-            n: args.len().min(SECCOMP_ARGS_MAX) as u8,
+            n: (self.conds.len() - start) as u8,
         };
         self.rules.push(rule).map_err(|_| {
             let n = SECCOMP_COND_RULES_MAX as u64;
@@ -223,6 +300,18 @@ impl Db {
                 n + 1,
                 n,
                 "rules with arguments per architecture",
+            )
+        })
+    }
+
+    fn push_cond(&mut self, c: Cond) -> Result<()> {
+        self.conds.push(c).map_err(|_| {
+            let n = SECCOMP_CONDS_MAX as u64;
+            Error::capacity(
+                "linux.seccomp.syscalls",
+                n + 1,
+                n,
+                "argument comparisons per architecture",
             )
         })
     }

@@ -384,6 +384,51 @@ fn edge_cases() {
     }
 }
 
+/// i386 reaches socket and SysV IPC calls through socketcall(2) and ipc(2) as well: a rule
+/// for such a call covers its multiplexer with arg0 naming it (libseccomp does the same),
+/// else a denied `socket` would stay open to i386 programs through socketcall.
+#[test]
+fn x86_multiplexers_carry_socket_and_ipc_rules() {
+    let p = oci(
+        "SCMP_ACT_ALLOW",
+        r#""SCMP_ARCH_X86_64","SCMP_ARCH_X86""#,
+        r#"{"names":["socket","shmget"],"action":"SCMP_ACT_ERRNO"},
+           {"names":["bind"],"action":"SCMP_ACT_KILL","args":[{"index":0,"value":16,"op":"SCMP_CMP_EQ"},{"index":2,"value":9,"op":"SCMP_CMP_EQ"}]}"#,
+    );
+    check_all(&p, Arch::X86_64);
+    let out = compile_json(&p, Arch::X86_64).unwrap();
+    let prog = out.prog.code();
+    let i386 = k::AUDIT_ARCH_I386;
+    let (socketcall, ipc, socket, bind) = (102, 117, 359, 361);
+    let kill = k::SECCOMP_RET_KILL_THREAD;
+    assert_eq!(
+        run(prog, socketcall, i386, &[1, 0, 0, 0, 0, 0]).0,
+        EPERM,
+        "SYS_SOCKET"
+    );
+    assert_eq!(
+        run(prog, socketcall, i386, &[3, 0, 0, 0, 0, 0]).0,
+        ALLOW,
+        "SYS_CONNECT"
+    );
+    assert_eq!(
+        run(prog, ipc, i386, &[23, 0, 0, 0, 0, 0]).0,
+        EPERM,
+        "SHMGET"
+    );
+    assert_eq!(run(prog, ipc, i386, &[21, 0, 0, 0, 0, 0]).0, ALLOW, "SHMAT");
+    assert_eq!(run(prog, socket, i386, &[0; 6]).0, EPERM, "direct socket");
+    // bind's arg0 comparison gives way to `call == SYS_BIND`; the others stay.
+    assert_eq!(run(prog, socketcall, i386, &[2, 0, 9, 0, 0, 0]).0, kill);
+    assert_eq!(run(prog, socketcall, i386, &[2, 0, 8, 0, 0, 0]).0, ALLOW);
+    assert_eq!(run(prog, bind, i386, &[16, 0, 9, 0, 0, 0]).0, kill);
+    assert_eq!(run(prog, bind, i386, &[2, 0, 9, 0, 0, 0]).0, ALLOW);
+    // x86_64 has no multiplexer.
+    let x86_64 = k::AUDIT_ARCH_X86_64;
+    assert_eq!(run(prog, 41, x86_64, &[0; 6]).0, EPERM, "socket");
+    assert_eq!(run(prog, 29, x86_64, &[0; 6]).0, EPERM, "shmget");
+}
+
 #[test]
 fn unknown_names_are_reported_and_skipped() {
     let p = oci(
