@@ -28,7 +28,9 @@ fn main() {
 /// every syscall name, and per arch the numbers in ascending order plus a name index.
 /// Source: the `syscall-numbers` crate (generated from musl's per-arch headers), plus the
 /// ARM private calls of the kernel's arch/arm/include/uapi/asm/unistd.h (__ARM_NR_BASE
-/// 0x0f0000 + n), which musl keeps out of its list and libseccomp's arm table has.
+/// 0x0f0000 + n), which musl keeps out of its list and libseccomp's arm table has, and the
+/// i386 calls the crate lacks (below). tests/seccomp_libseccomp.rs checks every table
+/// against libseccomp's.
 fn syscall_tables() {
     use std::collections::BTreeSet;
     use std::fmt::Write;
@@ -49,11 +51,39 @@ fn syscall_tables() {
         ("set_tls", 0x0f0005),
         ("get_tls", 0x0f0006),
     ];
+    // i386 numbers of arch/x86/entry/syscalls/syscall_32.tbl missing from the crate's x86
+    // list: musl's i386 header writes 260-267 and 278-282 as offsets (`__NR_timer_create+1`,
+    // `__NR_mq_open+1`), which its generator drops, and has no 76 (`getrlimit`). Without
+    // them a profile allowing `clock_nanosleep` or `timer_settime` denies them to i386
+    // programs, where runc on libseccomp allows them.
+    let i386_missing = [
+        ("getrlimit", 76),
+        ("timer_settime", 260),
+        ("timer_gettime", 261),
+        ("timer_getoverrun", 262),
+        ("timer_delete", 263),
+        ("clock_settime", 264),
+        ("clock_gettime", 265),
+        ("clock_getres", 266),
+        ("clock_nanosleep", 267),
+        ("mq_unlink", 278),
+        ("mq_timedsend", 279),
+        ("mq_timedreceive", 280),
+        ("mq_notify", 281),
+        ("mq_getsetattr", 282),
+    ];
     let mut per_arch = Vec::new();
     for (arch, name_of, base) in arches {
         let mut calls: Vec<(String, u32)> = (base..base + 2048)
             .filter_map(|nr| name_of(nr as _).map(|n| (kernel_name(n), nr as u32)))
             .collect();
+        if arch == "X86" {
+            for (name, nr) in i386_missing {
+                if !calls.iter().any(|c| c.1 == nr) {
+                    calls.push((name.to_string(), nr));
+                }
+            }
+        }
         if arch == "ARM" {
             calls.extend(arm_private.iter().map(|(n, nr)| (n.to_string(), *nr)));
             // arch/arm/tools/syscall.tbl names 270 `arm_fadvise64_64` (musl: fadvise64_64)

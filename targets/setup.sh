@@ -66,5 +66,18 @@ SRC
         -t bookworm-backports "${need_pkgs[@]}"
 fi
 
+# --- Host C toolchain and libseccomp-dev: tests/seccomp_libseccomp.rs and the seccomp
+# benchmark build targets/seccomp/export-libseccomp.c against libseccomp to compare its
+# filters with husk's. From bookworm itself, matching the libseccomp2 already installed. ---
+host_pkgs=()
+command -v cc >/dev/null || host_pkgs+=(gcc libc6-dev)
+command -v pkg-config >/dev/null || host_pkgs+=(pkg-config)
+[ -f /usr/include/seccomp.h ] || host_pkgs+=(libseccomp-dev)
+if [ ${#host_pkgs[@]} -gt 0 ]; then
+    log "apt-get install ${host_pkgs[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${host_pkgs[@]}"
+fi
+
 # --- Kernels for the QEMU guests ---
 qemu-tests/fetch-kernels.sh

@@ -96,19 +96,25 @@ impl Arch {
         }
     }
 
-    /// This ABI's syscall table. A device build links only the tables its kernel can
-    /// use (host unit tests have all of them).
+    /// This ABI's syscall table. A device build (musl) links only the tables its kernel
+    /// can use; host builds (unit and integration tests, the seccomp benchmark, which
+    /// compile filters for every arch) have all of them.
     pub fn table(self) -> &'static Table {
         match self {
-            #[cfg(any(test, target_arch = "x86_64"))]
+            #[cfg(any(test, not(target_env = "musl"), target_arch = "x86_64"))]
             Arch::X86_64 => &generated::X86_64,
-            #[cfg(any(test, target_arch = "x86_64"))]
+            #[cfg(any(test, not(target_env = "musl"), target_arch = "x86_64"))]
             Arch::X86 => &generated::X86,
-            #[cfg(any(test, target_arch = "x86_64"))]
+            #[cfg(any(test, not(target_env = "musl"), target_arch = "x86_64"))]
             Arch::X32 => &generated::X32,
-            #[cfg(any(test, target_arch = "aarch64"))]
+            #[cfg(any(test, not(target_env = "musl"), target_arch = "aarch64"))]
             Arch::Aarch64 => &generated::AARCH64,
-            #[cfg(any(test, target_arch = "aarch64", target_arch = "arm"))]
+            #[cfg(any(
+                test,
+                not(target_env = "musl"),
+                target_arch = "aarch64",
+                target_arch = "arm"
+            ))]
             Arch::Arm => &generated::ARM,
             #[allow(unreachable_patterns)]
             _ => &EMPTY,
