@@ -52,10 +52,16 @@ qemu arch="x86_64": build
 qemu-all: build
     qemu-tests/run x86_64 aarch64 armv7 aarch64-5.10
 
-# Measurements for docs/BENCHMARKS.md: sizes, parser stack, and per-container time and
-# peak RSS of husk, crun and runc (root; installs crun, runc, time; BENCH_N=200 runs each).
+# Measurements for docs/BENCHMARKS.md: sizes, parser stack, per-container time and peak
+# RSS of husk, crun and runc (root; installs crun, runc, time; BENCH_N=200 runs each), and
+# the seccomp section (bench-seccomp).
 bench: build
     targets/bench.sh
+
+# Only the seccomp section of docs/BENCHMARKS.md: Docker's default profile compiled by husk
+# and by libseccomp as runc drives it (compile time, program length, instructions run).
+bench-seccomp: setup
+    targets/bench-seccomp.sh
 
 # The demo: make a bundle with `husk spec` and the probe, validate it, run it with
 # `husk run` and show what the container process saw (needs root).

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Measure what docs/BENCHMARKS.md records, and rewrite it: binary sizes per target, the
-# stack the config parser needs for the largest accepted config, and husk against crun and
-# runc: time per `run` of one bundle and peak RSS (needs root).
+# stack the config parser needs for the largest accepted config, husk against crun and
+# runc: time per `run` of one bundle and peak RSS (needs root), and last the seccomp
+# section (targets/bench-seccomp.sh).
 # Run through `just bench` (which builds first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -281,5 +282,7 @@ its rename: 0.2 to 0.4 ms per fsync, the next largest item.
   Without the /sys/fs/cgroup mount, see "Where husk's time goes".
 - husk at most 1 MiB peak RSS: $husk_rss KiB here: husk **$rss_ok** the target.
 MD
+# The seccomp section (compiler against libseccomp), appended by its own script.
+targets/bench-seccomp.sh
 echo "bench: wrote $out" >&2
 cat "$out"

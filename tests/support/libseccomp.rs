@@ -145,7 +145,9 @@ pub enum Lib {
         prog: Prog,
         /// Names libseccomp does not know (runc skips them).
         unknown: Vec<String>,
+        /// With `runs`: the median and the fastest build, ns.
         median_ns: Option<u64>,
+        min_ns: Option<u64>,
     },
     /// A libseccomp call failed, so runc would fail the container: the call or syscall
     /// name, and libseccomp's return code.
@@ -170,7 +172,7 @@ pub fn libseccomp(dir: &Path, seccomp: &str, native: Arch, runs: Option<u32>) ->
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     let _ = std::fs::remove_file(&input);
     let mut unknown = Vec::new();
-    let mut median_ns = None;
+    let (mut median_ns, mut min_ns) = (None, None);
     for l in out.lines() {
         let w: Vec<&str> = l.split_whitespace().collect();
         match w.as_slice() {
@@ -182,6 +184,7 @@ pub fn libseccomp(dir: &Path, seccomp: &str, native: Arch, runs: Option<u32>) ->
                 }
             }
             ["median_ns", n] => median_ns = Some(n.parse().unwrap()),
+            ["min_ns", n] => min_ns = Some(n.parse().unwrap()),
             _ => {}
         }
     }
@@ -207,6 +210,7 @@ pub fn libseccomp(dir: &Path, seccomp: &str, native: Arch, runs: Option<u32>) ->
         prog: Prog { insns },
         unknown,
         median_ns,
+        min_ns,
     }
 }
 

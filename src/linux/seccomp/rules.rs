@@ -9,6 +9,14 @@
 //! (runc: libseccomp cannot AND two comparisons of one argument). On i386 a rule for a
 //! socket or SysV IPC call also applies to its multiplexer, as libseccomp does it (see
 //! [`X86_MUX`]).
+//!
+//! tests/seccomp_libseccomp.rs checks all this against libseccomp's own programs and
+//! asserts the two places where it parts: conditional rules for one syscall that compare
+//! the same argument, can hold at once and differ in action are tried in profile order
+//! here, while libseccomp's decision tree orders them its own way (seen: EQ before GT,
+//! larger values first); and a conditional rule that repeats or extends an earlier one with another
+//! action is accepted here (the earlier decides) where libseccomp refuses it (EEXIST) and
+//! runc fails the container.
 
 use super::tables::Arch;
 use crate::spec::linux::{SeccompArg, Syscall};
