@@ -115,17 +115,17 @@ impl Segs {
         let mut next = 0u32;
         for (pos, &nr) in table.nrs.iter().enumerate().take(SLOTS_MAX) {
             if nr > next {
-                s.push(next, Leaf::Ret(db.default), 0);
+                s.push(next, Leaf::Ret(db.fallback(next)), 0);
             }
             let leaf = match db.slots[pos] {
-                Slot::Default => Leaf::Ret(db.default),
+                Slot::Default => Leaf::Ret(db.fallback(nr)),
                 Slot::Always(a) => Leaf::Ret(a),
                 Slot::Cond => Leaf::Rules(pos as u16),
             };
             s.push(nr, leaf, if hot[pos] { HOT_WEIGHT } else { 1 });
             next = nr.saturating_add(1);
         }
-        s.push(next, Leaf::Ret(db.default), 0);
+        s.push(next, Leaf::Ret(db.fallback(next)), 0);
         s
     }
 
@@ -346,6 +346,8 @@ pub struct Plan<'a> {
     /// The compat ABIs the profile lists (never the native one), in filter order.
     pub compat: &'a [Arch],
     pub default: u32,
+    /// runc's -ENOSYS stub (see [`super::rules::enosys_stub`]).
+    pub stub: bool,
 }
 
 /// Generate the whole program into `prog`. `fill` builds the [`Db`] of an ABI (called
@@ -369,6 +371,7 @@ pub fn generate(
     let mut sizes = [0usize; 5];
     let mut size_of = |a: Arch, db: &mut Db| -> Result<usize> {
         *db = Db::new(a, plan.default);
+        db.stub = plan.stub;
         fill(db)?;
         let mut dry = Gen::counting();
         abi_tree(&mut dry, db)?;
@@ -410,10 +413,12 @@ pub fn generate(
             }
         }
         *db = Db::new(a, plan.default);
+        db.stub = plan.stub;
         fill(db)?;
         abi_tree(&mut g, db)?;
         if i == 0 && x32 {
             *db = Db::new(Arch::X32, plan.default);
+            db.stub = plan.stub;
             fill(db)?;
             abi_tree(&mut g, db)?;
         }

@@ -102,6 +102,7 @@ pub fn compile(
         native,
         compat: &compat,
         default,
+        stub: rules::enosys_stub(s.default_action.raw(), s.default_errno_ret),
     };
     let mut db = Db::new(native, default);
     let mut fill = |db: &mut Db| -> Result<()> {

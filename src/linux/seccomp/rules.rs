@@ -10,6 +10,9 @@
 //! socket or SysV IPC call also applies to its multiplexer, as libseccomp does it (see
 //! [`X86_MUX`]).
 //!
+//! Numbers above the highest one the profile names on an ABI get ENOSYS rather than the
+//! default action, as runc's stub in front of libseccomp's program does ([`enosys_stub`]).
+//!
 //! tests/seccomp_libseccomp.rs checks all this against libseccomp's own programs and
 //! asserts the two places where it parts: conditional rules for one syscall that compare
 //! the same argument, can hold at once and differ in action are tried in profile order
@@ -21,7 +24,7 @@
 use super::tables::Arch;
 use crate::spec::linux::{SeccompArg, Syscall};
 use crate::{Error, Result};
-use linux_raw_sys::errno::EPERM;
+use linux_raw_sys::errno::{ENOSYS, EPERM};
 use linux_raw_sys::ptrace as k;
 
 pub use crate::spec::limits::{SECCOMP_CONDS_MAX, SECCOMP_COND_RULES_MAX};
@@ -93,6 +96,19 @@ pub fn action(name: &str, errno: Option<u32>) -> Option<u32> {
         "SCMP_ACT_NOTIFY" => k::SECCOMP_RET_USER_NOTIF,
         _ => return None,
     })
+}
+
+/// Whether runc's -ENOSYS stub applies (libcontainer/seccomp/patchbpf): calls numbered
+/// above the highest one the profile names, on an ABI of the filter, fail with ENOSYS
+/// instead of the default action, so programs fall back from syscalls newer than the
+/// profile (glibc does on ENOSYS, not on EPERM). Off when the default already is ENOSYS,
+/// or lets calls through (ALLOW, LOG, and TRACE: a tracer handles new calls itself).
+pub fn enosys_stub(default_action: &str, default_errno: Option<u32>) -> bool {
+    let permissive = matches!(
+        default_action,
+        "SCMP_ACT_ALLOW" | "SCMP_ACT_LOG" | "SCMP_ACT_TRACE"
+    );
+    !permissive && default_errno != Some(ENOSYS)
 }
 
 /// The SECCOMP_FILTER_FLAG_* value of a `linux.seccomp.flags` entry.
@@ -172,6 +188,10 @@ pub struct CondRule {
 pub struct Db {
     pub arch: Arch,
     pub default: u32,
+    /// runc's -ENOSYS stub is on (see [`enosys_stub`]).
+    pub stub: bool,
+    /// The highest number of this ABI a rule names (0: none).
+    pub last: u32,
     pub slots: [Slot; SLOTS_MAX],
     pub rules: heapless::Vec<CondRule, SECCOMP_COND_RULES_MAX>,
     pub conds: heapless::Vec<Cond, SECCOMP_CONDS_MAX>,
@@ -182,6 +202,8 @@ impl Db {
         Db {
             arch,
             default,
+            stub: false,
+            last: 0,
             slots: [Slot::Default; SLOTS_MAX],
             rules: heapless::Vec::new(),
             conds: heapless::Vec::new(),
@@ -193,6 +215,12 @@ impl Db {
     pub fn add(&mut self, i: usize, r: &Syscall<'_>) -> Result<()> {
         let act = action(r.action.raw(), r.errno_ret)
             .ok_or(Error::spec("linux.seccomp.syscalls[].action", "unknown action").at(i))?;
+        let table = self.arch.table();
+        for name in r.names.iter() {
+            if let Some(nr) = name?.as_plain().and_then(|n| table.number(n)) {
+                self.last = self.last.max(nr);
+            }
+        }
         if act == self.default {
             return Ok(());
         }
@@ -335,15 +363,25 @@ impl Db {
             })
     }
 
+    /// The action for a number no rule decides: the default, or ENOSYS above the highest
+    /// number the profile names when runc's stub is on.
+    pub fn fallback(&self, nr: u32) -> u32 {
+        if self.stub && self.last > 0 && nr > self.last {
+            k::SECCOMP_RET_ERRNO | ENOSYS
+        } else {
+            self.default
+        }
+    }
+
     /// What the profile says for a call (the reference the generated code must equal).
     #[cfg(test)]
     pub fn verdict(&self, nr: u32, args: &[u64; 6]) -> u32 {
         let table = self.arch.table();
         let Ok(pos) = table.nrs.binary_search(&nr) else {
-            return self.default;
+            return self.fallback(nr);
         };
         match self.slots.get(pos).copied().unwrap_or(Slot::Default) {
-            Slot::Default => self.default,
+            Slot::Default => self.fallback(nr),
             Slot::Always(a) => a,
             Slot::Cond => {
                 let wide = self.arch.wide();

@@ -64,6 +64,7 @@ fn dbs(seccomp: &str, native: Arch) -> Vec<Box<Db>> {
     abis.into_iter()
         .map(|a| {
             let mut db = Box::new(Db::new(a, default));
+            db.stub = rules::enosys_stub(s.default_action.raw(), s.default_errno_ret);
             for (i, r) in s.syscalls.iter().enumerate() {
                 db.add(i, &r.unwrap()).unwrap();
             }
