@@ -27,6 +27,8 @@ fn create_opts<'a>(g: &Global<'_>, c: &Command, p: &Parsed<'a>) -> Result<Create
         stdout: None,
         systemd_cgroup: g.systemd_cgroup,
         test_mode: false,
+        // `run` without --detach sets it.
+        attached: false,
     })
 }
 
@@ -60,14 +62,10 @@ pub fn start(g: &Global<'_>, _c: &Command, p: &Parsed<'_>) -> Result<i32> {
 }
 
 pub fn run(g: &Global<'_>, c: &Command, p: &Parsed<'_>) -> Result<i32> {
-    let o = create_opts(g, c, p)?;
-    container::run::run(
-        g.root,
-        id(p)?,
-        &o,
-        p.has(c.flags, "detach"),
-        p.has(c.flags, "keep"),
-    )
+    let detach = p.has(c.flags, "detach");
+    let mut o = create_opts(g, c, p)?;
+    o.attached = !detach;
+    container::run::run(g.root, id(p)?, &o, detach, p.has(c.flags, "keep"))
 }
 
 pub fn kill(g: &Global<'_>, c: &Command, p: &Parsed<'_>) -> Result<i32> {

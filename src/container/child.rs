@@ -4,8 +4,9 @@
 //! Order: empty signal mask, non-dumpable, drop every inherited fd it does not need, wait
 //! for the runtime's Go (uid/gid maps written), join namespaces by path (user first), become
 //! root of a new user namespace, hostname/domainname, loopback up, let the runtime run its
-//! hooks, createContainer hooks, rootfs (mounts, devices, pivot_root...), process attributes
-//! and identity, report Ready, wait on the exec FIFO, startContainer hooks, exec.
+//! hooks, createContainer hooks, rootfs (mounts, devices, pivot_root..., the terminal),
+//! the terminal's master to the runtime and its slave as stdio, process attributes and
+//! identity, report Ready, wait on the exec FIFO, startContainer hooks, exec.
 //! Before Ready every failure goes to the runtime as one message and the process exits;
 //! after it, the failure is printed on the container's stderr (the runtime is gone).
 
@@ -161,7 +162,23 @@ fn build<'p>(plan: &ChildPlan<'p>, pid: i32) -> Result<Option<process::PendingFi
         new_userns: plan.new_userns,
         new_cgroupns: plan.new_cgroupns,
     };
-    rootfs::setup(spec, plan.rootfs.as_cstr(), &opts)?;
+    let pty = rootfs::setup(spec, plan.rootfs.as_cstr(), &opts)?;
+    if let Some(pty) = pty {
+        // The master leaves for the runtime (in flight it stays open); the slave becomes
+        // our terminal and stdio, before the identity change drops the right to do so.
+        sync::send_fd(
+            plan.sync,
+            Tag::Console,
+            rustix::fd::AsFd::as_fd(&pty.master),
+        )?;
+        drop(pty.master);
+        let uid = spec
+            .process
+            .as_ref()
+            .and_then(|p| p.user.as_ref())
+            .map_or(0, |u| u.uid);
+        crate::linux::console::make_controlling(pty.slave, uid)?;
+    }
     if let Some(p) = spec.linux.as_ref().and_then(|l| l.personality.as_ref()) {
         crate::linux::sched::set_personality(p)?;
     }

@@ -17,7 +17,7 @@ use crate::cpath::CPath;
 use crate::error::{Error, Result};
 use crate::linux::cgroups::{self, Cgroup};
 use crate::linux::hooks::{self, HookKind};
-use crate::linux::{namespaces, seccomp};
+use crate::linux::{console, namespaces, seccomp};
 use crate::out::Buf;
 use crate::spec::Spec;
 use crate::state::file::{self, NewState, Status};
@@ -49,6 +49,10 @@ pub struct CreateOpts<'a> {
     /// husk as PID 1 in test mode (`husk.test`): honour the test annotations (see
     /// [`TEST_NO_CLONE_INTO_CGROUP`]). Never set from the command line.
     pub test_mode: bool,
+    /// The caller stays with the container (`run` without `--detach`, husk as PID 1): a
+    /// terminal's master comes back in [`Created::console`] instead of needing
+    /// `--console-socket` (runc's rules: `console::Target::choose`).
+    pub attached: bool,
 }
 
 /// Annotation (test mode only, value `"true"`): start the container process without
@@ -60,6 +64,8 @@ pub const TEST_NO_CLONE_INTO_CGROUP: &str = "husk.test/no-clone-into-cgroup";
 pub struct Created {
     pub pid: Pid,
     pub pidfd: Option<OwnedFd>,
+    /// The master of the container's terminal, for an attached caller to relay.
+    pub console: Option<OwnedFd>,
 }
 
 /// Most namespaces a config can join by path (one per type).
@@ -70,10 +76,13 @@ pub fn create(root: &[u8], id: &str, o: &CreateOpts<'_>) -> Result<Created> {
     let mut bundle = Bundle::read(o.bundle)?;
     let dir = CPath::from(bundle.dir.as_bytes(), "--bundle")?;
     let spec = bundle.spec()?;
-    check_supported(&spec, o)?;
+    check_supported(&spec)?;
+    let terminal = spec.process.as_ref().and_then(|p| p.terminal) == Some(true);
+    // Before anything exists: a bad flag combination or an unreachable socket fails here.
+    let console = console::Target::choose(terminal, o.console_socket, !o.attached)?;
     let store = Store::open(root, true)?;
     let entry = store.create(id)?;
-    match build(&entry, &spec, &dir, o) {
+    match build(&entry, &spec, &dir, o, console.as_ref()) {
         Ok(c) => Ok(c),
         Err(e) => {
             let _ = entry.remove();
@@ -83,16 +92,9 @@ pub fn create(root: &[u8], id: &str, o: &CreateOpts<'_>) -> Result<Created> {
 }
 
 /// Fields husk parses but cannot honour yet: refuse rather than ignore.
-fn check_supported(spec: &Spec<'_>, o: &CreateOpts<'_>) -> Result<()> {
-    let p = spec
-        .process
-        .as_ref()
-        .ok_or(Error::spec("process", "is required to create a container"))?;
-    if p.terminal == Some(true) {
-        return Err(Error::unsupported(
-            "process.terminal",
-            "terminals are not supported yet (set it to false)",
-        ));
+fn check_supported(spec: &Spec<'_>) -> Result<()> {
+    if spec.process.is_none() {
+        return Err(Error::spec("process", "is required to create a container"));
     }
     if spec.namespace("mount").is_none() {
         // rootfs setup changes propagation and pivots the root of its mount namespace:
@@ -101,12 +103,6 @@ fn check_supported(spec: &Spec<'_>, o: &CreateOpts<'_>) -> Result<()> {
         return Err(Error::unsupported(
             "linux.namespaces",
             "a mount namespace is required (add {\"type\":\"mount\"})",
-        ));
-    }
-    if o.console_socket.is_some() {
-        return Err(Error::unsupported(
-            "--console-socket",
-            "terminals are not supported yet",
         ));
     }
     let mut unsupported = None;
@@ -128,6 +124,7 @@ fn build(
     spec: &Spec<'_>,
     bundle: &CPath,
     o: &CreateOpts<'_>,
+    console: Option<&console::Target>,
 ) -> Result<Created> {
     let rootfs = super::bundle::rootfs_path(bundle, spec)?;
     // The FIFO the container process waits on; opened here for reading without blocking so
@@ -169,6 +166,7 @@ fn build(
         flags,
         &joins,
         cg.as_ref(),
+        console,
     ) {
         Ok(c) => Ok(c),
         Err(e) => {
@@ -191,6 +189,7 @@ fn build_in(
     flags: u64,
     joins: &heapless::Vec<(u32, OwnedFd), MAX_JOINS>,
     cg: Option<&Cgroup>,
+    console: Option<&console::Target>,
 ) -> Result<Created> {
     let (parent_end, child_end) = sync::pair()?;
     let filter = compile_seccomp(spec)?;
@@ -242,7 +241,11 @@ fn build_in(
         }
     };
     drop(child_end);
-    let created = Created { pid, pidfd };
+    let mut created = Created {
+        pid,
+        pidfd,
+        console: None,
+    };
     let raw_pid = pid.as_raw_nonzero().get();
     let cgp = cg.map(|c| c.path.as_bytes()).unwrap_or(b"");
     // The pid too, so `delete` can kill a half-built container that has no cgroup.
@@ -267,8 +270,16 @@ fn build_in(
         kill_and_reap(&created);
         return Err(e);
     }
-    match handshake(&created, &parent_end, spec, bundle, entry, new_userns) {
-        Ok(()) => {}
+    match handshake(
+        &created,
+        &parent_end,
+        spec,
+        bundle,
+        entry,
+        new_userns,
+        console,
+    ) {
+        Ok(master) => created.console = master,
         Err(e) => {
             kill_and_reap(&created);
             return Err(e);
@@ -392,7 +403,8 @@ pub(super) fn compile_seccomp(
     Ok(Some((prog, c)))
 }
 
-/// The runtime's side of the setup conversation.
+/// The runtime's side of the setup conversation. Returns the terminal's master when the
+/// caller keeps it.
 fn handshake(
     c: &Created,
     sock: &OwnedFd,
@@ -400,14 +412,24 @@ fn handshake(
     bundle: &CPath,
     entry: &Entry<'_>,
     userns: bool,
-) -> Result<()> {
+    console: Option<&console::Target>,
+) -> Result<Option<OwnedFd>> {
     if userns {
         namespaces::write_id_maps(c.pid, spec)?;
     }
     sync::send_tag(sock, Tag::Go)?;
+    let mut kept = None;
     loop {
         match sync::recv_msg(sock)? {
-            Some(m) if m.tag == Tag::Ready => return Ok(()),
+            Some(m) if m.tag == Tag::Ready => return Ok(kept),
+            Some(m) if m.tag == Tag::Console => {
+                let (Some(fd), Some(t)) = (m.fd, console) else {
+                    return Err(Error::state(
+                        "container process sent an unexpected terminal",
+                    ));
+                };
+                kept = t.deliver(fd)?;
+            }
             Some(m) if m.tag == Tag::RuntimeHooks => {
                 let state = state_json(
                     entry.id(),

@@ -211,7 +211,7 @@ fn spawn_and_wait(
     }
     match sfd {
         None => Ok(0),
-        Some(sfd) => super::run::forward_until_exit(&sfd, pid),
+        Some(sfd) => super::run::forward_until_exit(&sfd, pid, None),
     }
 }
 

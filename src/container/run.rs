@@ -1,10 +1,13 @@
 //! `run`: create + start; without --detach, wait for the container's init, forwarding
 //! the signals husk receives to it, then delete the container (unless --keep) and exit
 //! with the init's status (128+N when killed by signal N). Runs in the runtime, which is
-//! the container process's parent, so it can reap it.
+//! the container process's parent, so it can reap it. With `process.terminal` and no
+//! `--detach`, husk relays the terminal itself in the same loop (`console::relay`):
+//! SIGWINCH then resizes the container's terminal instead of being forwarded.
 
 use super::create::{create, CreateOpts};
 use crate::error::{Error, Result};
+use crate::linux::console::relay::Relay;
 use crate::sys::process::{read_signal, sig_bit, signalfd, swap_sigmask, SigMask};
 use rustix::event::{poll, PollFd, PollFlags};
 use rustix::process::{waitpid, Pid, WaitOptions, WaitStatus};
@@ -12,6 +15,8 @@ use rustix::process::{waitpid, Pid, WaitOptions, WaitStatus};
 /// Signals that stay with husk: faults are about husk itself; SIGKILL/SIGSTOP cannot be
 /// caught anyway.
 const NOT_FORWARDED: &[i32] = &[4, 5, 7, 8, 9, 11, 19, 31];
+/// Window size changed (relayed as a resize, with a terminal).
+const SIGWINCH: i32 = 28;
 
 fn forwarded_set() -> SigMask {
     let mut set = 0u64;
@@ -35,22 +40,43 @@ pub fn forwarded_signalfd() -> Result<rustix::fd::OwnedFd> {
 }
 
 /// Forward every signal read from `sfd` to `pid` until it exits (reaping it, it only);
-/// returns its exit code.
-pub fn forward_until_exit(sfd: &rustix::fd::OwnedFd, pid: Pid) -> Result<i32> {
+/// returns its exit code. With `relay`, its terminal is relayed meanwhile (SIGWINCH
+/// resizes it rather than being forwarded) and what the terminal still holds after the
+/// exit is copied out.
+pub fn forward_until_exit(
+    sfd: &rustix::fd::OwnedFd,
+    pid: Pid,
+    mut relay: Option<&mut Relay>,
+) -> Result<i32> {
+    use rustix::fd::AsFd;
     loop {
-        let mut fds = [PollFd::new(sfd, PollFlags::IN)];
-        match poll(&mut fds, None) {
-            Ok(_) | Err(rustix::io::Errno::INTR) => {}
-            Err(e) => return Err(Error::sys("poll", e)),
+        let ready = match relay.as_deref_mut() {
+            Some(r) => r.poll_with(sfd.as_fd())?,
+            None => {
+                let mut fds = [PollFd::new(sfd, PollFlags::IN)];
+                match poll(&mut fds, None) {
+                    Ok(_) | Err(rustix::io::Errno::INTR) => {}
+                    Err(e) => return Err(Error::sys("poll", e)),
+                }
+                true
+            }
+        };
+        if !ready {
+            continue;
         }
         let Ok(sig) = read_signal(sfd) else { continue };
         if sig == 17 {
             // SIGCHLD: is it ours?
             if let Ok(Some((_, st))) = waitpid(Some(pid), WaitOptions::NOHANG) {
                 if let Some(n) = exit_code(st) {
+                    if let Some(r) = relay {
+                        r.finish();
+                    }
                     return Ok(n);
                 }
             }
+        } else if let (SIGWINCH, Some(r)) = (sig, relay.as_deref()) {
+            r.resize();
         } else {
             let _ = super::kill::signal(pid.as_raw_nonzero().get(), sig);
         }
@@ -76,8 +102,17 @@ fn run_inner(root: &[u8], id: &str, o: &CreateOpts<'_>, detach: bool, keep: bool
     } else {
         Some(forwarded_signalfd()?)
     };
-    let c = create(root, id, o)?;
+    let mut c = create(root, id, o)?;
+    // Raw mode and the window size are in place before the program starts.
+    let mut relay = match c.console.take().map(Relay::new).transpose() {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = super::delete::delete(root, id, true);
+            return Err(e);
+        }
+    };
     if let Err(e) = super::start::start(root, id) {
+        drop(relay);
         let _ = super::delete::delete(root, id, true);
         return Err(e);
     }
@@ -85,7 +120,9 @@ fn run_inner(root: &[u8], id: &str, o: &CreateOpts<'_>, detach: bool, keep: bool
         return Ok(0);
     }
     let Some(sfd) = sfd else { return Ok(0) };
-    let code = forward_until_exit(&sfd, c.pid)?;
+    let code = forward_until_exit(&sfd, c.pid, relay.as_mut())?;
+    // The caller's terminal is itself again before anything else is printed.
+    drop(relay);
     if !keep {
         super::delete::delete(root, id, true)?;
     }

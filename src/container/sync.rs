@@ -31,12 +31,15 @@ pub enum Tag {
     SeccompFd = 5,
     /// exec helper -> runtime: the exec process exists; the text is its host pid.
     Spawned = 6,
+    /// child -> parent: the master of the container's terminal rides along (SCM_RIGHTS):
+    /// send it to `--console-socket`, or keep it to relay (`run`). No answer.
+    Console = 7,
 }
 
 pub struct Msg {
     pub tag: Tag,
     pub text: Buf<FAILURE_TEXT_MAX>,
-    /// The descriptor a SeccompFd message carries.
+    /// The descriptor a SeccompFd or Console message carries.
     pub fd: Option<OwnedFd>,
 }
 
@@ -105,6 +108,7 @@ pub fn recv_msg(fd: impl AsFd) -> Result<Option<Msg>> {
         4 => Tag::Failed,
         5 => Tag::SeccompFd,
         6 => Tag::Spawned,
+        7 => Tag::Console,
         _ => return Err(Error::state("container process sent an unknown message")),
     };
     let mut text = Buf::new();

@@ -2,7 +2,8 @@
 //! its directory: the runtime's own create (full parsing and validation of config.json
 //! first) + start, a wait for that container process only (its pidfd; orphans that PID 1
 //! inherits meanwhile are left for [`super::power::reap_all`]), then delete; state in
-//! [`STATE_ROOT`]. One result line per bundle carries the container's stdout.
+//! [`STATE_ROOT`]. One result line per bundle carries the container's stdout (with
+//! `process.terminal`, what it wrote to its terminal: PID 1 keeps the master).
 //!
 //! Runs in PID 1 after the mounts. Failures here are never fatal: a bundle that cannot run
 //! is a failed result line and the boot goes on to the next.
@@ -325,6 +326,7 @@ fn run_container(bundle: &CPath, name: &[u8], test: bool) -> Outcome {
         stdout: Some(w.as_fd()),
         systemd_cgroup: false,
         test_mode: test,
+        attached: true,
     };
     let created =
         container::create::create(STATE_ROOT, id, &opts).and_then(
@@ -352,7 +354,19 @@ fn run_container(bundle: &CPath, name: &[u8], test: bool) -> Outcome {
         let _ = crate::out::write_all(crate::sys::stderr(), o.log.as_bytes());
         o.log = Buf::new();
     }
-    match collect(&c, &r, &mut o.out) {
+    // With process.terminal the output comes through the terminal's master instead.
+    let out = match &c.console {
+        Some(m) => match terminal_output(m) {
+            Ok(()) => m,
+            Err(e) => {
+                o.error = Some(e);
+                let _ = container::delete::delete(STATE_ROOT, id, true);
+                return o;
+            }
+        },
+        None => &r,
+    };
+    match collect(&c, out, &mut o.out) {
         Ok(code) => o.code = code,
         Err(e) => {
             o.error = Some(e);
@@ -377,12 +391,20 @@ fn pipe(nonblocking: bool) -> Result<(OwnedFd, OwnedFd)> {
     Ok((r, w))
 }
 
-/// Read what a non-blocking pipe holds now into `out`; true at EOF.
+/// Make a container's terminal master readable like the stdout pipe: non-blocking, and
+/// "\n" kept as written (no "\r" added).
+fn terminal_output(master: &OwnedFd) -> Result<()> {
+    rustix::io::ioctl_fionbio(master, true).map_err(|e| Error::sys("ioctl FIONBIO", e))?;
+    crate::linux::console::clear_onlcr(master.as_fd())
+}
+
+/// Read what a non-blocking pipe (or terminal master) holds now into `out`; true at EOF
+/// (EIO on a master: every holder of the terminal closed it).
 fn drain<const N: usize>(r: &OwnedFd, out: &mut Buf<N>) -> bool {
     let mut chunk = [0u8; 4096];
     loop {
         match rustix::io::read(r, &mut chunk) {
-            Ok(0) => return true,
+            Ok(0) | Err(Errno::IO) => return true,
             Ok(n) => {
                 out.push_bytes(&chunk[..n]);
             }

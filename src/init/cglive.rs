@@ -118,6 +118,7 @@ fn live(bundles: &[u8], out: &mut Buf<2048>) -> Result<()> {
         stdout: Some(null.as_fd()),
         systemd_cgroup: false,
         test_mode: true,
+        attached: false,
     };
     container::create::create(STATE_ROOT, ID, &opts)?;
     container::start::start(STATE_ROOT, ID)?;

@@ -2,6 +2,7 @@
 
 pub mod caps;
 pub mod cgroups;
+pub mod console;
 pub mod devices;
 pub mod hooks;
 pub mod keyring;

@@ -9,6 +9,7 @@
 //! Every destination is opened inside the rootfs (RESOLVE_IN_ROOT) and mounted onto through
 //! its descriptor; see security.md for the attacks each rule answers.
 
+use super::console::{self, Pty};
 use super::mounts::{self, bind, mount_at, set_propagation, setattr, Ctx, Fs, MountPlan};
 use super::procfs::{self, PROC_SUPER_MAGIC, SYSFS_MAGIC};
 use super::resolve::{mkdir_all, open_in_root, Clean, Leaf};
@@ -58,6 +59,9 @@ pub enum Step {
     MoveRoot,
     /// `linux.rootfsPropagation` again on the new `/`.
     NewRootPropagation(u32),
+    /// `process.terminal`: a pty from the container's devpts, its slave bound onto
+    /// /dev/console (before readonlyPaths and `root.readonly` can forbid creating it).
+    Console,
     /// `linux.sysctl` (before readonlyPaths makes /proc/sys read-only).
     Sysctl,
     ReadonlyPaths,
@@ -119,6 +123,9 @@ pub fn plan(spec: &Spec<'_>, opts: &RootfsOpts) -> Result<heapless::Vec<Step, ST
         Step::PivotRoot
     })?;
     add(Step::NewRootPropagation(prop))?;
+    if spec.process.as_ref().and_then(|p| p.terminal) == Some(true) {
+        add(Step::Console)?;
+    }
     if let Some(l) = &spec.linux {
         if !l.sysctl.is_empty() {
             add(Step::Sysctl)?;
@@ -140,14 +147,16 @@ pub fn plan(spec: &Spec<'_>, opts: &RootfsOpts) -> Result<heapless::Vec<Step, ST
 /// namespaces (a new mount namespace is guaranteed by the caller), before the process
 /// attributes are applied. `rootfs` is the absolute host path of the rootfs; relative bind
 /// sources are taken from the current directory (the bundle). On return the process's
-/// root and working directory are the container's `/`.
-pub fn setup(spec: &Spec<'_>, rootfs: &CStr, opts: &RootfsOpts) -> Result<()> {
+/// root and working directory are the container's `/`. With `process.terminal`, returns
+/// the new terminal (its slave already on /dev/console).
+pub fn setup(spec: &Spec<'_>, rootfs: &CStr, opts: &RootfsOpts) -> Result<Option<Pty>> {
     let steps = plan(spec, opts)?;
     let mut root: Option<OwnedFd> = None;
+    let mut pty = None;
     for step in steps {
-        run(step, spec, rootfs, opts, &mut root)?;
+        run(step, spec, rootfs, opts, &mut root, &mut pty)?;
     }
-    Ok(())
+    Ok(pty)
 }
 
 fn run(
@@ -156,6 +165,7 @@ fn run(
     rootfs: &CStr,
     opts: &RootfsOpts,
     root: &mut Option<OwnedFd>,
+    pty: &mut Option<Pty>,
 ) -> Result<()> {
     let need_root = |r: &Option<OwnedFd>| -> Result<OwnedFd> {
         let fd = r.as_ref().ok_or(Error::state("rootfs is not open"))?;
@@ -218,6 +228,14 @@ fn run(
             Ok(())
         }
         Step::NewRootPropagation(p) => change_root_propagation(p),
+        Step::Console => {
+            let r = need_root(root)?;
+            let size = spec.process.as_ref().and_then(|p| p.console_size.as_ref());
+            let p = console::open_pty(r.as_fd(), size)?;
+            console::bind_console(r.as_fd(), p.slave.as_fd())?;
+            *pty = Some(p);
+            Ok(())
+        }
         Step::Sysctl => sysctl::apply(spec),
         Step::ReadonlyPaths => {
             let r = need_root(root)?;

@@ -226,7 +226,7 @@ fn run_pre(
                 .map_err(|e| Error::sys("unshare", e))
                 .and_then(|()| setup(&spec, rootfs.as_cstr(), &opts))
             {
-                Ok(()) => {
+                Ok(_) => {
                     let _ = out.write_str("OK ");
                     if let Ok(f) = rustix::fs::open(probe, OFlags::RDONLY, Mode::empty()) {
                         let mut p = [0u8; 64];
@@ -496,3 +496,26 @@ fn libc_erofs() -> i32 {
 
 #[path = "rootfs_tests_hostile.rs"]
 mod hostile;
+
+#[test]
+fn plan_terminal_after_pivot_before_readonly() {
+    let j = r#"{"ociVersion":"1.0.0","root":{"path":"r","readonly":true},
+      "process":{"terminal":true,"args":["a"],"cwd":"/"}}"#;
+    let rp = g::MS_PRIVATE | g::MS_REC;
+    assert_eq!(
+        steps(j, RootfsOpts::default()),
+        [
+            Step::RootSlave,
+            Step::RootPropagation(rp),
+            Step::ParentPrivate,
+            Step::BindRootfs,
+            Step::Mounts,
+            Step::Devices,
+            Step::Cwd,
+            Step::PivotRoot,
+            Step::NewRootPropagation(rp),
+            Step::Console,
+            Step::RootReadonly,
+        ]
+    );
+}

@@ -24,7 +24,7 @@ pub use lazy::{Inline, List, Map};
 pub use limits::CONFIG_MAX_BYTES;
 pub use linux::{Linux, Syscall};
 pub use model::{Hook, Hooks, IdMapping, Mount, Root, Spec};
-pub use process::Process;
+pub use process::{ConsoleSize, Process};
 pub use resources::Resources;
 pub use str::Str;
 pub use support::{support, Level};

@@ -297,6 +297,10 @@ fn validation_messages() {
             "process.rlimits[1].type: duplicate resource limit \"RLIMIT_CORE\"",
         ),
         (
+            r#""consoleSize":{"height":65536,"width":80}"#,
+            "process.consoleSize.height: must be at most 65535",
+        ),
+        (
             r#""oomScoreAdj":1001"#,
             "process.oomScoreAdj: must be between -1000 and 1000",
         ),

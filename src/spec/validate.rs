@@ -285,6 +285,21 @@ fn process(r: &mut R, pr: &Process) {
             Some(n) => seen |= 1 << n,
         }
     });
+    if let Some(c) = &pr.console_size {
+        // struct winsize holds 16-bit rows and columns.
+        if c.height > u16::MAX as u32 {
+            r.e(Error::spec(
+                "process.consoleSize.height",
+                "must be at most 65535",
+            ));
+        }
+        if c.width > u16::MAX as u32 {
+            r.e(Error::spec(
+                "process.consoleSize.width",
+                "must be at most 65535",
+            ));
+        }
+    }
     if let Some(o) = pr.oom_score_adj {
         if !(-1000..=1000).contains(&o) {
             r.e(Error::spec(

@@ -89,16 +89,24 @@ impl Env {
 
     /// `create` with a pid file; asserts it succeeded and returns the container's pid.
     pub fn create(&self, id: &str) -> String {
+        self.create_with(&[], id)
+    }
+
+    /// `create` with a pid file and `extra` flags; asserts it succeeded and returns the
+    /// container's pid.
+    pub fn create_with(&self, extra: &[&str], id: &str) -> String {
         let b = self.bundle();
         let pidfile = self.dir.join(format!("{id}.pid"));
-        let o = self.husk_detached(&[
+        let mut args = vec![
             "create",
             "--bundle",
             b.to_str().unwrap(),
             "--pid-file",
             pidfile.to_str().unwrap(),
-            id,
-        ]);
+        ];
+        args.extend_from_slice(extra);
+        args.push(id);
+        let o = self.husk_detached(&args);
         assert!(o.status.success(), "{}", text(&o.stderr));
         std::fs::read_to_string(&pidfile).unwrap()
     }

@@ -23,6 +23,8 @@
 //! |                          | sched_yield; recorded as `syscall` is                       |
 //! | `notify-listen SOCK STATE VAL` | a seccomp listener on SOCK in the background (see    |
 //! |                          | listen.rs): notified calls return VAL; prints nothing       |
+//! | `tty`                    | the terminal on fds 0-2, the controlling terminal, the      |
+//! |                          | window size and what /dev/console is (see tty.rs)           |
 //! | `env=NAME,NAME`          | environment variables to include in the report              |
 //!
 //! With no `report` step the report is printed after the last step, so `husk-probe` alone
@@ -66,6 +68,7 @@ use husk::sys::{self, Errno};
 use rustix::fs::{Mode, OFlags};
 
 mod listen;
+mod tty;
 
 husk::entry!(main);
 
@@ -216,6 +219,7 @@ fn main(args: sys::Args) -> i32 {
                 }
                 None => return usage("statfs PATH"),
             },
+            b"tty" => tty::step(&mut st.actions),
             w if w.starts_with(b"env=") => st.env = &w[4..],
             _ => return usage("unknown step"),
         }
