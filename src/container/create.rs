@@ -1,9 +1,11 @@
 //! `create`: build the container process and leave it waiting for `start`.
 //!
-//! Runs in the runtime. Order: read and validate the bundle in full; take the id in the
-//! state store; make the exec FIFO; open the namespaces to join; clone3 the container
-//! process with every new-namespace flag at once (+CLONE_PIDFD); write its uid/gid maps;
-//! run prestart/createRuntime hooks when it asks; wait for Ready or a failure record; then
+//! Runs in the runtime. Order: read and validate the bundle in full; check the terminal
+//! flags and connect `--console-socket`; take the id in the state store; make the exec
+//! FIFO; open the namespaces to join; clone3 the container process with every
+//! new-namespace flag at once (+CLONE_PIDFD); write its uid/gid maps; run
+//! prestart/createRuntime hooks when it asks; pass on a terminal's master (to the socket,
+//! or back to an attached caller); wait for Ready or a failure record; then
 //! write the pid file and state.json. Any failure kills the container process and removes
 //! the state directory, so a failed create leaves nothing behind. A create that is killed
 //! half-way leaves a state.json with status `creating`, written once the cgroup is the
