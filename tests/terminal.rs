@@ -399,3 +399,71 @@ fn symlinked_dev_console_is_refused() {
     assert!(env.husk(&["delete", "t6"]).status.success());
     assert_eq!(std::fs::read(rootfs.join("dev/console")).unwrap(), b"");
 }
+
+/// `exec --tty --console-socket S --detach` (containerd's and conmon's call): the master
+/// of a pty from the container's devpts reaches S; the exec process has it as its
+/// controlling terminal and stdio; `exec -t` in the foreground relays it to pipes.
+#[test]
+fn exec_with_a_terminal() {
+    let env = terminal_env("tty-exec", &["/husk-probe", "sleep", "60"], |v| {
+        v["process"]["terminal"] = false.into();
+    });
+    let b = env.bundle();
+    let o = env.husk_detached(&["run", "-d", "--bundle", b.to_str().unwrap(), "tx"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let sock = socket_path(&env);
+    let listener = listen(&sock);
+    let pidfile = env.dir.join("exec.pid");
+    let o = env.husk(&[
+        "exec",
+        "--tty",
+        "--console-socket",
+        sock.to_str().unwrap(),
+        "--detach",
+        "--pid-file",
+        pidfile.to_str().unwrap(),
+        "tx",
+        "/husk-probe",
+        "tty",
+        "exit",
+        "3",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let (name, master, _conn) = recv_master(&listener);
+    assert_eq!(name, b"/dev/ptmx");
+    let master = master.expect("no fd with the message");
+    let m = rustix::fs::fstat(&master).unwrap();
+    let host_pts = rustix::fs::stat("/dev/pts/ptmx").unwrap();
+    assert_ne!(m.st_dev, host_pts.st_dev, "pty from the host's devpts");
+    let a = tty_action(&read_all(&master));
+    assert_eq!(a["tty"].dump(), "[true,true,true]", "{a}");
+    assert_eq!(
+        dev_of(&a, "ctty"),
+        dev_of(&a, "rdev"),
+        "controlling terminal: {a}"
+    );
+    assert_eq!(a["session_leader"], true);
+    assert!(std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse::<i32>()
+        .is_ok());
+    // Foreground, no socket: husk relays the terminal to its pipes.
+    let o = Command::new(HUSK)
+        .arg("--root")
+        .arg(env.root())
+        .args(["exec", "-t", "tx", "/husk-probe", "tty", "exit", "4"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(!out.contains('\r'), "{out:?}");
+    assert_eq!(tty_action(&out)["tty"].dump(), "[true,true,true]");
+    // runc's rule: a detached exec with a terminal needs the socket.
+    let o = env.husk(&["exec", "-t", "-d", "tx", "/husk-probe"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr)
+        .contains("cannot allocate tty if runc will detach without setting console socket"));
+    assert!(env.husk(&["delete", "--force", "tx"]).status.success());
+}

@@ -145,6 +145,7 @@ pub fn exec(g: &Global<'_>, c: &Command, p: &Parsed<'_>) -> Result<i32> {
             None => 0,
         },
         ignore_paused: p.has(f, "ignore-paused"),
+        console_socket: p.last(f, "console-socket"),
     };
     container::exec::exec(g.root, id(p)?, &src, &o)
 }

@@ -17,6 +17,7 @@
 pub use super::exec_process::{ExecArgs, Source};
 use super::sync::{self, Tag};
 use crate::error::{Error, Result};
+use crate::linux::console::{self, relay::Relay};
 use crate::linux::{namespaces, process, seccomp};
 use crate::spec::{Process, Spec};
 use crate::state::file::{self, Status};
@@ -33,6 +34,8 @@ pub struct ExecOpts<'a> {
     pub pid_file: Option<&'a [u8]>,
     pub preserve_fds: u32,
     pub ignore_paused: bool,
+    /// `--console-socket`: where the master of a `--tty` exec goes.
+    pub console_socket: Option<&'a [u8]>,
 }
 
 /// Run the process `src` describes in container `id`; returns its exit status (0 at once
@@ -84,12 +87,8 @@ pub fn exec(root: &[u8], id: &str, src: &Source<'_>, o: &ExecOpts<'_>) -> Result
         return Err(e);
     }
     let p = &p;
-    if p.terminal == Some(true) {
-        return Err(Error::unsupported(
-            "process.terminal",
-            "terminals are not supported yet (set it to false)",
-        ));
-    }
+    // runc's rules for --tty/--console-socket; the socket is connected now.
+    let console = console::Target::choose(p.terminal == Some(true), o.console_socket, o.detach)?;
     let filter = super::create::compile_seccomp(&spec)?;
     let init = Pid::from_raw(st.pid).ok_or(Error::state("container has no process"))?;
     let pidfd = rustix::process::pidfd_open(init, rustix::process::PidfdFlags::empty())
@@ -112,7 +111,16 @@ pub fn exec(root: &[u8], id: &str, src: &Source<'_>, o: &ExecOpts<'_>) -> Result
         bundle: &dir,
         init: st.pid,
     };
-    let r = spawn_and_wait(&spec, p, o, &pidfd, &who, cg.as_ref(), filter.as_ref());
+    let r = spawn_and_wait(
+        &spec,
+        p,
+        o,
+        &pidfd,
+        &who,
+        cg.as_ref(),
+        filter.as_ref(),
+        console.as_ref(),
+    );
     if let Some(old) = old {
         let _ = crate::sys::process::swap_sigmask(old);
     }
@@ -138,6 +146,7 @@ struct Plan<'a> {
     filter: Option<(&'a crate::sys::seccomp::Program, seccomp::Compiled)>,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn spawn_and_wait(
     spec: &Spec<'_>,
     p: &Process<'_>,
@@ -149,6 +158,7 @@ fn spawn_and_wait(
         crate::sys::mem::Zeroed<crate::sys::seccomp::Program>,
         seccomp::Compiled,
     )>,
+    console: Option<&console::Target>,
 ) -> Result<i32> {
     let sfd = if o.detach {
         None
@@ -189,10 +199,10 @@ fn spawn_and_wait(
     let result = placed
         .and_then(|()| sync::send_tag(&parent_end, Tag::Go))
         .map_err(|e| (e, None))
-        .and_then(|()| handshake(&parent_end, spec, who));
+        .and_then(|()| handshake(&parent_end, spec, who, console));
     let _ = rustix::process::waitpid(Some(helper), WaitOptions::empty());
-    let pid = match result {
-        Ok(pid) => pid,
+    let (pid, kept) = match result {
+        Ok(r) => r,
         Err((e, pid)) => {
             // G reported its failure and exits: 127 (not found) or 126 (not executable)
             // become husk's status, as for `run`.
@@ -211,23 +221,49 @@ fn spawn_and_wait(
     }
     match sfd {
         None => Ok(0),
-        Some(sfd) => super::run::forward_until_exit(&sfd, pid, None),
+        Some(sfd) => {
+            // A terminal kept for us (--tty without a socket): relay it meanwhile.
+            let mut relay = kept;
+            let code = super::run::forward_until_exit(&sfd, pid, relay.as_mut());
+            // The caller's terminal is itself again before anything else is printed.
+            drop(relay);
+            code
+        }
     }
 }
 
 /// R's side: the exec process's pid from C (answered with Go, which G waits for), a
 /// seccomp listener fd to pass on, then end-of-file (G exec'd) or a failure. On failure,
 /// the pid of G if it exists.
+#[allow(clippy::type_complexity)]
 fn handshake(
     sock: &OwnedFd,
     spec: &Spec<'_>,
     who: &Who<'_>,
-) -> core::result::Result<Pid, (Error, Option<Pid>)> {
+    console: Option<&console::Target>,
+) -> core::result::Result<(Pid, Option<Relay>), (Error, Option<Pid>)> {
     let mut pid = None;
+    let mut kept = None;
     loop {
         let m = sync::recv_msg(sock).map_err(|e| (e, pid))?;
         match m {
-            None => return pid.ok_or((Error::state("exec process ended during setup"), None)),
+            None => {
+                let p = pid.ok_or((Error::state("exec process ended during setup"), None))?;
+                return Ok((p, kept));
+            }
+            Some(m) if m.tag == Tag::Console => {
+                let (Some(fd), Some(t)) = (m.fd, console) else {
+                    return Err((
+                        Error::state("exec process sent an unexpected terminal"),
+                        pid,
+                    ));
+                };
+                // Raw mode, size and ONLCR are set before the program can write: G
+                // waits for this Go.
+                let master = t.deliver(fd).map_err(|e| (e, pid))?;
+                kept = master.map(Relay::new).transpose().map_err(|e| (e, pid))?;
+                sync::send_tag(sock, Tag::Go).map_err(|e| (e, pid))?;
+            }
             Some(m) if m.tag == Tag::Spawned => {
                 let n = crate::cli::args::number::<i32>(m.text.as_bytes(), "pid").ok();
                 pid = n.and_then(Pid::from_raw);
@@ -392,6 +428,26 @@ fn exec_setup<'p>(plan: &Plan<'p>) -> Result<Option<process::PendingFilter<'p>>>
     crate::sys::fds::close_all_except(3 + plan.preserve_fds as i32, &[plan.sync.as_raw_fd()]);
     crate::log::forget_fd();
     let p = plan.process;
+    if p.terminal == Some(true) {
+        // A pty of the container's devpts (through its /dev/ptmx: our root is the
+        // container's now); the master goes to R, the slave becomes our terminal and
+        // stdio while we may still hand it to the user. No /dev/console for an exec.
+        let root = rustix::fs::open(
+            "/",
+            rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .map_err(|e| Error::sys("open", e).path(b"/"))?;
+        let pty = console::open_pty(root.as_fd(), p.console_size.as_ref())?;
+        sync::send_fd(plan.sync, Tag::Console, pty.master.as_fd())?;
+        drop(pty.master);
+        match sync::recv_msg(plan.sync)? {
+            Some(m) if m.tag == Tag::Go => {}
+            _ => return Err(Error::state("the runtime did not take the terminal")),
+        }
+        let uid = p.user.as_ref().map_or(0, |u| u.uid);
+        console::make_controlling(pty.slave, uid)?;
+    }
     // The container's session keyring (created by its init unless --no-new-keyring; the
     // exec has no such flag, and joining creates it if missing, as runc's setns init).
     crate::linux::keyring::join(plan.id)?;
