@@ -3,6 +3,8 @@
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
+# The musl target of this machine (the callers tests run husk on the host).
+host_target := arch() + "-unknown-linux-musl"
 targets := "x86_64-unknown-linux-musl aarch64-unknown-linux-musl armv7-unknown-linux-musleabihf"
 # core is built from source for every device target (armv7 has no prebuilt std here).
 build_std := "-Zbuild-std=core,compiler_builtins -Zbuild-std-features=compiler-builtins-mem"
@@ -33,8 +35,8 @@ size: build
             $(stat -c %s target/$t/release/husk) $(stat -c %s target/$t/release/husk-probe); \
     done
 
-# Unit tests (host), lints, host integration tests, then every QEMU kernel.
-test: setup unit lint qemu-all
+# Unit tests (host), lints, host integration tests, every QEMU kernel, the real callers.
+test: setup unit lint qemu-all callers
 
 # Unit tests and host integration tests (tests/*.rs run the built binary).
 unit: setup
@@ -51,6 +53,12 @@ qemu arch="x86_64": build
 # Every kernel: x86_64, aarch64 and armv7 on 6.1, aarch64 on 5.10.
 qemu-all: build
     qemu-tests/run x86_64 aarch64 armv7 aarch64-5.10
+
+# Podman (with conmon) and containerd (ctr, runc v2 shim) drive husk offline (root; installs
+# them): tests/callers/, argv sequences in docs/COMPATIBILITY.md. Both drivers always run.
+callers: (build-one host_target)
+    targets/setup.sh callers
+    rc=0; tests/callers/run_podman.py || rc=1; tests/callers/run_containerd.py || rc=1; exit $rc
 
 # Measurements for docs/BENCHMARKS.md: sizes, parser stack, per-container time and peak
 # RSS of husk, crun and runc (root; installs crun, runc, time; BENCH_N=200 runs each), and

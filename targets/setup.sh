@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what husk's builds and tests need on a fresh Debian bookworm machine (root, rustup).
 # Idempotent: each step checks first, so every Justfile recipe may call it cheaply.
+# `targets/setup.sh callers` also installs the real callers `just callers` runs.
 # The Debian mirror is taken from this machine's own apt sources, never written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -81,3 +82,30 @@ fi
 
 # --- Kernels for the QEMU guests ---
 qemu-tests/fetch-kernels.sh
+
+# --- The real callers (tests/callers), only when asked: Podman with conmon (bookworm:
+# podman 4.3, conmon 2.1; it pulls golang-github-containers-common for seccomp.json and
+# containernetworking-plugins as its network stack, unused offline), containerd 1.6 (ships
+# ctr and containerd-shim-runc-v2) and runc (a containerd dependency; the seccomp tests
+# compare husk with it). No recommends: no buildah, slirp4netns, fuse-overlayfs (the tests
+# use vfs storage and no network). ---
+install_callers() {
+    local need=()
+    command -v podman >/dev/null || need+=(podman)
+    command -v conmon >/dev/null || need+=(conmon)
+    command -v containerd >/dev/null || need+=(containerd)
+    command -v ctr >/dev/null || need+=(containerd)
+    command -v containerd-shim-runc-v2 >/dev/null || need+=(containerd)
+    [ -x /usr/bin/runc ] || need+=(runc)
+    [ -f /usr/share/containers/seccomp.json ] || need+=(golang-github-containers-common)
+    command -v unshare >/dev/null || need+=(util-linux)
+    if [ ${#need[@]} -gt 0 ]; then
+        log "apt-get install ${need[*]}"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            "${need[@]}"
+    fi
+}
+if [ "${1:-}" = callers ]; then
+    install_callers
+fi

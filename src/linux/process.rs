@@ -294,12 +294,13 @@ pub fn resolve(name: &[u8], path: Option<&[u8]>, out: &mut CPath) -> Result<()> 
     Err(Error::not_found("exec", name, NOT_FOUND))
 }
 
-/// A regular file (not a directory) the effective ids may execute.
+/// A regular file (not a directory) the effective ids may execute. A directory is EACCES,
+/// as execve(2) and Go's exec.LookPath say: Podman maps "permission denied" to exit 126.
 fn executable(p: &CPath) -> Result<(), Errno> {
     use rustix::fs::{accessat, statat, Access, AtFlags, FileType, CWD};
     let st = statat(CWD, p.as_cstr(), AtFlags::empty())?;
     if FileType::from_raw_mode(st.st_mode) == FileType::Directory {
-        return Err(Errno::ISDIR);
+        return Err(Errno::ACCESS);
     }
     accessat(CWD, p.as_cstr(), Access::EXEC_OK, AtFlags::EACCESS)
 }

@@ -69,6 +69,11 @@ fn path_lookup_follows_go() {
     );
     // A directory is never a program.
     assert!(lookup("dir", Some(&path)).is_err());
+    let dir = format!("{b}/dir");
+    assert_eq!(
+        lookup(&dir, None).unwrap_err(),
+        format!("exec {dir}: EACCES (permission denied)")
+    );
     // A name with a slash is used as is, and must be executable.
     assert_eq!(lookup(&good, None).unwrap(), good);
     let plain = format!("{a}/tool");
