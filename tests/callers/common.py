@@ -49,7 +49,6 @@ NR = {
 AWAITING = {
     "tty": "terminals and --console-socket",
     "init": "husk init (podman --init)",
-    "enosys": "runc's ENOSYS for syscall numbers above the profile's highest",
 }
 
 INNER_ENV = "HUSK_CALLERS_CGROUP"
