@@ -47,7 +47,6 @@ NR = {
 # failed); if it passes, the run fails and says to remove the word here. Remove a word in
 # the commit that lands the feature.
 AWAITING = {
-    "tty": "terminals and --console-socket",
     "init": "husk init (podman --init)",
 }
 

@@ -241,12 +241,18 @@ def exec_in_task(ctx):
         ctx.cleanup("c-ex")
 
 
+# ctr sets the window size with a Resize after the task started (runc's container sees 0x0
+# at first as well), so the shell waits for it, a bounded number of times.
+WAIT_SIZE = ("i=0; until stty size 2>/dev/null | grep -qx '33 101' || [ $i -ge 100 ]; do "
+             "sleep 0.1; i=$((i+1)); done; ")
+
+
 @test("tty")
 def run_terminal(ctx):
     """`ctr run -t`: the shim passes --console-socket, gets the pty master and copies it to
     ctr's terminal; the window size arrives inside."""
     cmd = ["ctr", "--address", str(ctx.sock), "run", "--rm", "-t", *ctx.run_args(), IMAGE,
-           "c-tty", "/bin/sh", "-c", "tty; stty size; exit 5"]
+           "c-tty", "/bin/sh", "-c", "tty; " + WAIT_SIZE + "stty size; exit 5"]
     try:
         rc, out = run_tty(cmd)
         check_eq(rc, 5, f"exit status (output {out!r})")
@@ -265,7 +271,7 @@ def exec_terminal(ctx):
     try:
         rc, out = run_tty(["ctr", "--address", str(ctx.sock), "task", "exec", "-t",
                            "--exec-id", "t1", "c-ext", "/bin/sh", "-c",
-                           "tty; stty size; exit 7"])
+                           "tty; " + WAIT_SIZE + "stty size; exit 7"])
         check_eq(rc, 7, f"exit status (output {out!r})")
         check_in("33 101", out, "window size inside")
     finally:
