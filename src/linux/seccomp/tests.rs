@@ -203,72 +203,14 @@ fn podman_profile_every_arch() {
     assert_eq!(run(prog, 3, k::AUDIT_ARCH_I386, &[0; 6]).0, ALLOW);
 }
 
-/// Docker's source format: the rules for one arch and capability set, as a caller
-/// (dockerd, containers-common) converts them.
-fn convert(profile: &[u8], arch: &str, caps: &[&str]) -> String {
-    let v = json::parse(core::str::from_utf8(profile).unwrap()).unwrap();
-    let mut arches = json::JsonValue::new_array();
-    for m in v["archMap"].members() {
-        if m["architecture"] == arch {
-            arches.push(arch).unwrap();
-            for s in m["subArchitectures"].members() {
-                arches.push(s.clone()).unwrap();
-            }
-        }
-    }
-    // Docker matches Go's GOARCH names.
-    let arch_s = match arch {
-        "SCMP_ARCH_X86_64" => "amd64",
-        "SCMP_ARCH_AARCH64" => "arm64",
-        _ => "arm",
-    };
-    let has = |list: &json::JsonValue, x: &str| list.members().any(|m| m == x);
-    let mut syscalls = json::JsonValue::new_array();
-    for r in v["syscalls"].members() {
-        let (inc, exc) = (&r["includes"], &r["excludes"]);
-        if !inc["arches"].is_null() && !has(&inc["arches"], arch_s) && !inc["arches"].is_empty() {
-            continue;
-        }
-        if !inc["caps"].is_null() && !inc["caps"].members().all(|c| caps.iter().any(|x| c == *x)) {
-            continue;
-        }
-        if has(&exc["arches"], arch_s)
-            || exc["caps"].members().any(|c| caps.iter().any(|x| c == *x))
-        {
-            continue;
-        }
-        let mut o = json::object! { names: r["names"].clone(), action: r["action"].clone() };
-        if !r["args"].is_null() {
-            o["args"] = r["args"].clone();
-        }
-        if !r["errnoRet"].is_null() {
-            o["errnoRet"] = r["errnoRet"].clone();
-        }
-        syscalls.push(o).unwrap();
-    }
-    let mut out = json::object! { defaultAction: v["defaultAction"].clone(), architectures: arches, syscalls: syscalls };
-    if !v["defaultErrnoRet"].is_null() {
-        out["defaultErrnoRet"] = v["defaultErrnoRet"].clone();
-    }
-    out.dump()
-}
+#[path = "../../../tests/support/docker_profile.rs"]
+mod docker_profile;
+use docker_profile::DOCKER_CAPS;
 
-const DOCKER_CAPS: &[&str] = &[
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_FSETID",
-    "CAP_FOWNER",
-    "CAP_MKNOD",
-    "CAP_NET_RAW",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETFCAP",
-    "CAP_SETPCAP",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_SYS_CHROOT",
-    "CAP_KILL",
-    "CAP_AUDIT_WRITE",
-];
+/// Docker's source format converted for one arch and capability set.
+fn convert(profile: &[u8], arch: &str, caps: &[&str]) -> String {
+    docker_profile::convert(core::str::from_utf8(profile).unwrap(), arch, caps)
+}
 
 #[test]
 fn docker_and_containers_common_profiles_every_arch() {
