@@ -71,6 +71,13 @@ pub fn enabled(l: Level) -> bool {
     l as u8 <= LEVEL.load(Relaxed)
 }
 
+/// The `--log` file's descriptor number, if there is one (`husk init` keeps it open when it
+/// closes every other descriptor it inherited).
+pub fn file_fd() -> Option<i32> {
+    let fd = LOG_FD.load(Relaxed);
+    (fd >= 0).then_some(fd)
+}
+
 fn log_fd() -> Option<BorrowedFd<'static>> {
     let fd = LOG_FD.load(Relaxed);
     // The fd was handed over in set_fd and is never closed while the process runs.

@@ -399,17 +399,15 @@ pub static COMMANDS: &[Command] = &[
     },
     Command {
         name: "init",
-        usage: "[-g] -- COMMAND [ARGS...]",
-        about: "run COMMAND as a container's init (reaps zombies, forwards signals)",
-        flags: &[
-            Flag::switch(&["g"], "forward signals to the child's process group"),
-            HELP,
-        ],
-        mode: Mode::StopAtPositional,
-        min_args: 1,
-        max_args: 256,
-        arg_error: "requires a command to run",
-        run: pending,
+        usage: "[OPTIONS] [--] COMMAND [ARGS...]",
+        about: "run COMMAND as a container's init (forwards signals, reaps zombies)",
+        flags: super::init_cmd::FLAGS,
+        // init parses its own options, getopt style as tini (`-sg`, `-e143`).
+        mode: Mode::Raw,
+        min_args: 0,
+        max_args: super::args::MAX_POSITIONALS,
+        arg_error: "",
+        run: super::init_cmd::run,
     },
     Command {
         name: "checkpoint",

@@ -7,6 +7,7 @@
 pub mod args;
 mod commands;
 mod features;
+mod init_cmd;
 mod lifecycle;
 mod list;
 mod spec;
@@ -68,6 +69,11 @@ const GLOBAL_FLAGS: &[Flag] = &[
 /// The husk binary's entry: parse, run one command, map the outcome to an exit status.
 pub fn main(args: Args) -> i32 {
     crate::sys::ensure_stdio();
+    // First: an init name with arguments is a container's init even as PID 1, never the
+    // machine's boot (old Docker runs `/dev/init -- CMD`).
+    if let Some(start) = init_cmd::direct_start(&args) {
+        return init_cmd::main(args, start);
+    }
     if crate::init::is_pid1_boot(&args) {
         return crate::init::boot(args);
     }

@@ -21,6 +21,7 @@ pub mod bundles;
 pub mod cglive;
 pub mod checks;
 pub mod cmdline;
+pub mod minit;
 pub mod mounts;
 pub mod power;
 pub mod switch;

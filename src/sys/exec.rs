@@ -103,19 +103,80 @@ pub fn execve<const N: usize, const B: usize, const M: usize, const C: usize>(
     envp: &CStrVec<M, C>,
 ) -> Errno {
     let (na, ne) = (argv.len() + 1, envp.len() + 1);
-    let mut region = match super::mem::Region::new((na + ne) * core::mem::size_of::<usize>()) {
+    let mut region = match PtrArrays::new(na, ne) {
         Ok(r) => r,
         Err(e) => return e,
     };
-    // SAFETY: the region is page-aligned, zero-filled (all NULL pointers, a valid value for
-    // `*const u8`) and holds exactly na + ne pointers; `region` outlives the slice.
-    let ptrs: &mut [*const u8] =
-        unsafe { core::slice::from_raw_parts_mut(region.as_mut_ptr() as *mut *const u8, na + ne) };
-    let (ap, ep) = ptrs.split_at_mut(na);
+    let (ap, ep) = region.split(na);
     let a = argv.pointers(ap);
     let e = envp.pointers(ep);
-    // SAFETY: `path` is NUL-terminated; `a` and `e` are NULL-terminated arrays of pointers to
-    // NUL-terminated strings inside `argv`/`envp`, all alive across the call.
+    // SAFETY: `a` and `e` are NULL-terminated arrays of pointers to NUL-terminated strings
+    // inside `argv`/`envp`, all alive across the call (`region` is dropped after it).
+    unsafe { raw_execve(path, a, e) }
+}
+
+/// execve(path, argv, envp) with both vectors given as C strings that outlive the call,
+/// such as the tail of the process's own argv and environ ([`super::Args::get_cstr`],
+/// [`super::Args::env_cstr`]): only the pointers are copied (into a fresh anonymous
+/// mapping), so there is no capacity. Returns only on failure.
+pub fn execve_cstrs<'a, A, E>(path: &CStr, argv: A, envp: E) -> Errno
+where
+    A: Iterator<Item = &'a CStr> + Clone,
+    E: Iterator<Item = &'a CStr> + Clone,
+{
+    let (na, ne) = (argv.clone().count() + 1, envp.clone().count() + 1);
+    let mut region = match PtrArrays::new(na, ne) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    let (ap, ep) = region.split(na);
+    // The mapping is zero-filled and the last slot of each array is never written: the
+    // terminating NULLs are there whatever the iterators yield the second time.
+    for (slot, s) in ap.iter_mut().take(na - 1).zip(argv) {
+        *slot = s.as_ptr() as *const u8;
+    }
+    for (slot, s) in ep.iter_mut().take(ne - 1).zip(envp) {
+        *slot = s.as_ptr() as *const u8;
+    }
+    // SAFETY: both arrays hold pointers to NUL-terminated strings that live across the call
+    // (`'a`), and end in a NULL (above).
+    unsafe { raw_execve(path, ap.as_ptr(), ep.as_ptr()) }
+}
+
+/// `na + ne` pointer slots in their own zero-filled mapping.
+struct PtrArrays {
+    region: super::mem::Region,
+    len: usize,
+}
+
+impl PtrArrays {
+    fn new(na: usize, ne: usize) -> Result<PtrArrays, Errno> {
+        let len = na.checked_add(ne).ok_or(Errno::TOOBIG)?;
+        let bytes = len
+            .checked_mul(core::mem::size_of::<usize>())
+            .ok_or(Errno::TOOBIG)?;
+        Ok(PtrArrays {
+            region: super::mem::Region::new(bytes)?,
+            len,
+        })
+    }
+
+    /// The first `na` slots and the rest.
+    fn split(&mut self, na: usize) -> (&mut [*const u8], &mut [*const u8]) {
+        // SAFETY: the region is page-aligned, zero-filled (all NULL pointers, a valid value
+        // for `*const u8`) and holds exactly `len` pointers; the slice borrows `self`.
+        let all: &mut [*const u8] = unsafe {
+            core::slice::from_raw_parts_mut(self.region.as_mut_ptr() as *mut *const u8, self.len)
+        };
+        all.split_at_mut(na.min(self.len))
+    }
+}
+
+/// # Safety
+/// `a` and `e` must be NULL-terminated arrays of pointers to NUL-terminated strings, all
+/// alive across the call.
+unsafe fn raw_execve(path: &CStr, a: *const *const u8, e: *const *const u8) -> Errno {
+    // SAFETY: `path` is NUL-terminated; the arrays as the caller guarantees.
     let r = unsafe {
         arch::syscall3(
             linux_raw_sys::general::__NR_execve as usize,
@@ -124,7 +185,6 @@ pub fn execve<const N: usize, const B: usize, const M: usize, const C: usize>(
             e as usize,
         )
     };
-    drop(region);
     match check(r) {
         Err(e) => e,
         Ok(_) => Errno::INVAL, // execve does not return on success

@@ -93,15 +93,30 @@ impl Args {
     pub fn env(&self) -> EnvIter {
         EnvIter { p: self.envp }
     }
+
+    /// argv[i] as the NUL-terminated string the kernel laid out (for execve without a
+    /// copy); None past the end.
+    pub fn get_cstr(&self, i: usize) -> Option<&'static CStr> {
+        if i >= self.argc {
+            return None;
+        }
+        // SAFETY: as in `get`.
+        unsafe { Some(CStr::from_ptr((*self.argv.add(i)) as *const _)) }
+    }
+
+    /// The environment strings as NUL-terminated strings (for execve without a copy).
+    pub fn env_cstr(&self) -> EnvCStrIter {
+        EnvCStrIter(EnvIter { p: self.envp })
+    }
 }
 
+#[derive(Clone)]
 pub struct EnvIter {
     p: *const *const u8,
 }
 
-impl Iterator for EnvIter {
-    type Item = &'static [u8];
-    fn next(&mut self) -> Option<&'static [u8]> {
+impl EnvIter {
+    fn next_cstr(&mut self) -> Option<&'static CStr> {
         // SAFETY: `p` walks the NULL-terminated envp array of the initial stack and stops at
         // the NULL; each entry is a NUL-terminated string living for the whole process.
         unsafe {
@@ -110,8 +125,26 @@ impl Iterator for EnvIter {
                 return None;
             }
             self.p = self.p.add(1);
-            Some(CStr::from_ptr(s as *const _).to_bytes())
+            Some(CStr::from_ptr(s as *const _))
         }
+    }
+}
+
+impl Iterator for EnvIter {
+    type Item = &'static [u8];
+    fn next(&mut self) -> Option<&'static [u8]> {
+        self.next_cstr().map(CStr::to_bytes)
+    }
+}
+
+/// [`Args::env_cstr`]: the environment as C strings.
+#[derive(Clone)]
+pub struct EnvCStrIter(EnvIter);
+
+impl Iterator for EnvCStrIter {
+    type Item = &'static CStr;
+    fn next(&mut self) -> Option<&'static CStr> {
+        self.0.next_cstr()
     }
 }
 
