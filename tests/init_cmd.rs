@@ -26,6 +26,40 @@ fn init(args: &[&str]) -> Output {
     Command::new(HUSK).arg("init").args(args).output().unwrap()
 }
 
+/// A husk init running in the background: whatever is left of it and of its children's
+/// process groups is SIGKILLed when the test ends, passed or failed (a leftover would keep
+/// the test harness's output pipe open).
+struct Running(Child);
+
+impl Running {
+    fn spawn(c: &mut Command) -> Running {
+        Running(c.spawn().unwrap())
+    }
+
+    fn id(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let mut targets = vec![self.id().to_string()];
+        for pid in [self.id()].into_iter().chain(children(self.id())) {
+            for k in children(pid) {
+                targets.push(format!("-{k}"));
+                targets.push(k.to_string());
+            }
+        }
+        for t in targets {
+            let _ = Command::new(BUSYBOX)
+                .args(["kill", "-s", "KILL", &t])
+                .stderr(Stdio::null())
+                .status();
+        }
+        let _ = self.0.wait();
+    }
+}
+
 /// Poll until `f` gives Some, or panic naming `what` after 20 s.
 fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     let end = Instant::now() + Duration::from_secs(20);
@@ -73,19 +107,11 @@ fn children(pid: u32) -> Vec<u32> {
         .collect()
 }
 
-/// The exit code of `c`, waiting at most 20 s (then it is killed and the test fails).
-fn wait_code(c: &mut Child) -> Option<i32> {
-    let end = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(st) = c.try_wait().unwrap() {
-            return st.code();
-        }
-        if Instant::now() > end {
-            let _ = c.kill();
-            panic!("pid {} did not exit", c.id());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+/// The exit code of `c`, waiting at most 20 s (then the test fails).
+fn wait_code(c: &mut Running) -> Option<i32> {
+    eventually(&format!("pid {} to exit", c.id()), || {
+        c.0.try_wait().unwrap().map(|st| st.code())
+    })
 }
 
 #[test]
@@ -239,11 +265,11 @@ echo ready >> "$F"; while :; do sleep 0.05; done"#;
 fn signals_to_husk_init_reach_the_child() {
     let d = tmpdir("forward");
     let f = d.join("log");
-    let mut c = Command::new(HUSK)
-        .args(["init", "--", "sh", "-c", TRAPS])
-        .env("F", &f)
-        .spawn()
-        .unwrap();
+    let mut c = Running::spawn(
+        Command::new(HUSK)
+            .args(["init", "--", "sh", "-c", TRAPS])
+            .env("F", &f),
+    );
     wait_line(&f, "ready");
     signal(c.id(), "USR1");
     wait_line(&f, "usr1");
@@ -269,12 +295,12 @@ trap 'echo fg-term >> "$F"; wait; exit 0' TERM; while :; do sleep 0.05; done"#;
         }
         args.extend(["--", "sh", "-c", script]);
         // (stderr: the shell reports its `sleep` killed by the group's SIGTERM.)
-        let mut c = Command::new(HUSK)
-            .args(&args)
-            .env("F", &f)
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut c = Running::spawn(
+            Command::new(HUSK)
+                .args(&args)
+                .env("F", &f)
+                .stderr(Stdio::null()),
+        );
         wait_line(&f, "bg-ready");
         let child = children(c.id())[0];
         // The child leads its own process group: that group is what -g signals.
@@ -308,11 +334,11 @@ fn orphans_are_reparented_and_reaped() {
     let script = r#"for i in 1 2 3 4 5; do sh -c 'true & exit 0'; done
 sh -c 'sleep 1000 & echo $! > "$F.orphan"'
 trap 'exit 0' TERM; echo ready >> "$F"; while :; do sleep 0.05; done"#;
-    let mut c = Command::new(HUSK)
-        .args(["init", "--", "sh", "-c", script])
-        .env("F", &f)
-        .spawn()
-        .unwrap();
+    let mut c = Running::spawn(
+        Command::new(HUSK)
+            .args(["init", "--", "sh", "-c", script])
+            .env("F", &f),
+    );
     wait_line(&f, "ready");
     let me = c.id();
     let orphan: u32 = read(&d.join("log.orphan")).trim().parse().unwrap();
@@ -348,21 +374,21 @@ n=0; while grep -qs '^State:.*Z' /proc/[0-9]*/status && [ $n -lt 400 ]; do sleep
 echo "zombies=$(grep -ls '^State:.*Z' /proc/[0-9]*/status | wc -l)" >> "$F"
 echo "init=$(tr '\0' ' ' < /proc/1/cmdline)" >> "$F"
 trap 'echo term >> "$F"; exit 9' TERM; echo ready >> "$F"; while :; do sleep 0.05; done"#;
-    let mut c = Command::new("unshare")
-        .args([
-            "--fork",
-            "--pid",
-            "--mount-proc",
-            HUSK,
-            "init",
-            "--",
-            "sh",
-            "-c",
-            script,
-        ])
-        .env("F", &f)
-        .spawn()
-        .unwrap();
+    let mut c = Running::spawn(
+        Command::new("unshare")
+            .args([
+                "--fork",
+                "--pid",
+                "--mount-proc",
+                HUSK,
+                "init",
+                "--",
+                "sh",
+                "-c",
+                script,
+            ])
+            .env("F", &f),
+    );
     wait_line(&f, "ready");
     let log = read(&f);
     assert!(log.starts_with("me=2 parent=1\n"), "{log}");
@@ -428,11 +454,7 @@ fn husk_init_pins_no_fd_and_no_directory() {
         "cd {}; exec 7</dev/null; exec {HUSK} init -k -- sh -c 'echo ready >> \"$F\"; exec sleep 1000'",
         d.display()
     );
-    let mut c = Command::new("sh")
-        .args(["-c", &cmd])
-        .env("F", &f)
-        .spawn()
-        .unwrap();
+    let mut c = Running::spawn(Command::new("sh").args(["-c", &cmd]).env("F", &f));
     wait_line(&f, "ready");
     let me = c.id();
     let mut fds: Vec<(u32, String)> = std::fs::read_dir(format!("/proc/{me}/fd"))
