@@ -285,7 +285,8 @@ fn signals_to_husk_init_reach_the_child() {
 fn group_forwarding() {
     let script = r#"sh -c 'trap "echo bg-term >> \"$F\"; exit 0" TERM; echo bg-ready >> "$F"
 while :; do sleep 0.05; done' &
-trap 'echo fg-term >> "$F"; wait; exit 0' TERM; while :; do sleep 0.05; done"#;
+trap 'echo fg-term >> "$F"; wait; exit 0' TERM; echo fg-ready >> "$F"
+while :; do sleep 0.05; done"#;
     for group in [true, false] {
         let d = tmpdir(if group { "group" } else { "nogroup" });
         let f = d.join("log");
@@ -302,6 +303,7 @@ trap 'echo fg-term >> "$F"; wait; exit 0' TERM; while :; do sleep 0.05; done"#;
                 .stderr(Stdio::null()),
         );
         wait_line(&f, "bg-ready");
+        wait_line(&f, "fg-ready");
         let child = children(c.id())[0];
         // The child leads its own process group: that group is what -g signals.
         assert_eq!(stat(child).unwrap().2, child);
