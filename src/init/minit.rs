@@ -56,10 +56,6 @@ impl Opts {
     }
 }
 
-/// Most descriptors `LISTEN_FDS` may pass on (systemd's socket activation); more is
-/// treated as not meant for us.
-pub const LISTEN_FDS_MAX: u32 = 4096;
-
 /// Run `args[cmd..]` under husk init; returns husk init's exit status.
 pub fn run(o: &Opts, args: &Args, cmd: usize) -> i32 {
     let (sfd, child) = match start(o, args, cmd) {
@@ -141,7 +137,7 @@ fn listen_fds(args: &Args) -> Option<u32> {
     let me = rustix::process::getpid().as_raw_nonzero().get() as u32;
     let pid: u32 = crate::cli::args::number(env_value(args, b"LISTEN_PID")?, "").ok()?;
     let n: u32 = crate::cli::args::number(env_value(args, b"LISTEN_FDS")?, "").ok()?;
-    (pid == me && n <= LISTEN_FDS_MAX).then_some(n)
+    (pid == me).then_some(n)
 }
 
 /// Fork the child; it continues in [`exec_child`]. Both sides put it in its own process
@@ -202,7 +198,7 @@ fn exec_child(
         }
     }
     if !o.keep_fds {
-        if let Err(e) = crate::linux::process::cloexec_from(3 + listen.unwrap_or(0)) {
+        if let Err(e) = crate::linux::process::cloexec_from(listen.unwrap_or(0).saturating_add(3)) {
             error!("init: {e}");
             return 1;
         }
