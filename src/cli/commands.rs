@@ -21,15 +21,6 @@ pub struct Command {
 const HELP: Flag = Flag::switch(&["help", "h"], "show help");
 const ONE_ID: &str = "requires exactly one argument: the container id";
 
-/// Commands whose implementation belongs to a later version: they are recognised (so the
-/// flags and help work) and fail with a clear message.
-fn pending(_: &Global<'_>, c: &Command, _: &Parsed<'_>) -> Result<i32> {
-    Err(Error::unsupported(
-        c.name,
-        "not implemented yet in this version of husk",
-    ))
-}
-
 fn no_criu(_: &Global<'_>, c: &Command, _: &Parsed<'_>) -> Result<i32> {
     Err(Error::unsupported(
         c.name,
