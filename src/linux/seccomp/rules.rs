@@ -215,35 +215,36 @@ impl Db {
     pub fn add(&mut self, i: usize, r: &Syscall<'_>) -> Result<()> {
         let act = action(r.action.raw(), r.errno_ret)
             .ok_or(Error::spec("linux.seccomp.syscalls[].action", "unknown action").at(i))?;
-        let table = self.arch.table();
-        for name in r.names.iter() {
-            if let Some(nr) = name?.as_plain().and_then(|n| table.number(n)) {
-                self.last = self.last.max(nr);
-            }
-        }
-        if act == self.default {
-            return Ok(());
-        }
+        let skip = act == self.default;
         let args = &r.args.0;
         let repeated = args
             .iter()
             .enumerate()
             .any(|(j, a)| args[..j].iter().any(|b| b.index == a.index));
         let table = self.arch.table();
+        // One walk over the names (the lazy list parses as it goes): the highest number
+        // the profile names counts even for a rule that is dropped.
         for name in r.names.iter() {
             let name = name?;
             let Some(n) = name.as_plain() else {
                 continue;
             };
-            if self.arch == Arch::X86 {
+            if self.arch == Arch::X86 && !skip {
+                // Also on the multiplexer, whether or not i386 has the call itself.
                 let mux = X86_MUX.iter().find(|m| m.0 == n);
                 if let Some(&(_, m, call)) = mux {
-                    if let Some(pos) = table.find(m) {
-                        self.add_split(pos, act, args, repeated, Some(call), i)?;
+                    if let Some(mpos) = table.find(m) {
+                        self.add_split(mpos, act, args, repeated, Some(call), i)?;
                     }
                 }
             }
-            if let Some(pos) = table.find(n) {
+            let Some(pos) = table.find(n) else {
+                continue;
+            };
+            if let Some(&nr) = table.nrs.get(pos) {
+                self.last = self.last.max(nr);
+            }
+            if !skip {
                 self.add_split(pos, act, args, repeated, None, i)?;
             }
         }
