@@ -423,7 +423,15 @@ fn handshake(
     let mut kept = None;
     loop {
         match sync::recv_msg(sock)? {
-            Some(m) if m.tag == Tag::Ready => return Ok(kept),
+            Some(m) if m.tag == Tag::Ready => {
+                // The child closes everything but the FIFO (and preserved fds) right after
+                // Ready, this socket included: wait for that, so that when `create`
+                // returns the container holds nothing else.
+                return match sync::recv_msg(sock)? {
+                    None => Ok(kept),
+                    Some(_) => Err(Error::state("container process sent an unexpected message")),
+                };
+            }
             Some(m) if m.tag == Tag::Console => {
                 let (Some(fd), Some(t)) = (m.fd, console) else {
                     return Err(Error::state(
