@@ -36,6 +36,8 @@ static JSON: AtomicBool = AtomicBool::new(false);
 static LOG_FD: AtomicI32 = AtomicI32::new(-1);
 /// Where the stderr lines go instead of stderr, or -1 (see `set_capture`).
 static CAPTURE_FD: AtomicI32 = AtomicI32::new(-1);
+/// A second copy of every line that goes to stderr (husk as PID 1: its own log file), or -1.
+static TEE_FD: AtomicI32 = AtomicI32::new(-1);
 /// Whether warnings and errors also go to stderr (errors always do; see `emit`).
 static QUIET_STDERR: AtomicBool = AtomicBool::new(false);
 
@@ -65,6 +67,13 @@ pub fn set_quiet_stderr(q: bool) {
 pub fn set_capture(fd: Option<BorrowedFd<'_>>) {
     use rustix::fd::AsRawFd;
     CAPTURE_FD.store(fd.map_or(-1, |f| f.as_raw_fd()), Relaxed);
+}
+
+/// Also write every stderr line (not the captured ones) to `fd`, until called with `None`.
+/// The caller keeps `fd` open until then.
+pub fn set_tee(fd: Option<BorrowedFd<'_>>) {
+    use rustix::fd::AsRawFd;
+    TEE_FD.store(fd.map_or(-1, |f| f.as_raw_fd()), Relaxed);
 }
 
 pub fn enabled(l: Level) -> bool {
@@ -100,12 +109,17 @@ pub fn emit(l: Level, args: fmt::Arguments<'_>) {
         let _ = b.write_fmt(args);
         b.finish_line();
         let cap = CAPTURE_FD.load(Relaxed);
-        // A captured fd stays open while it is set (set_capture's contract).
-        let _ = b.write_to(if cap >= 0 {
-            crate::sys::borrow_fd(cap)
+        // A captured or tee fd stays open while it is set (set_capture's and set_tee's
+        // contract).
+        if cap >= 0 {
+            let _ = b.write_to(crate::sys::borrow_fd(cap));
         } else {
-            crate::sys::stderr()
-        });
+            let _ = b.write_to(crate::sys::stderr());
+            let tee = TEE_FD.load(Relaxed);
+            if tee >= 0 {
+                let _ = b.write_to(crate::sys::borrow_fd(tee));
+            }
+        }
     }
     if let Some(fd) = file {
         let mut b = Buf::<1024>::new();
@@ -150,4 +164,5 @@ macro_rules! debug {
 pub fn forget_fd() {
     LOG_FD.store(-1, Relaxed);
     CAPTURE_FD.store(-1, Relaxed);
+    TEE_FD.store(-1, Relaxed);
 }

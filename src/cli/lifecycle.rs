@@ -25,6 +25,8 @@ fn create_opts<'a>(g: &Global<'_>, c: &Command, p: &Parsed<'a>) -> Result<Create
         listen_fds: listen_fds(g),
         no_new_keyring: p.has(c.flags, "no-new-keyring"),
         stdout: None,
+        stdin: None,
+        stderr: None,
         systemd_cgroup: g.systemd_cgroup,
         test_mode: false,
         // `run` without --detach sets it.

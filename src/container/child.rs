@@ -43,6 +43,9 @@ pub struct ChildPlan<'a> {
         &'a crate::sys::seccomp::Program,
         crate::linux::seccomp::Compiled,
     )>,
+    /// Become fds 0 and 2 (see `CreateOpts::stdin`).
+    pub stdin: Option<rustix::fd::BorrowedFd<'a>>,
+    pub stderr: Option<rustix::fd::BorrowedFd<'a>>,
 }
 
 /// Entry of the container process. Never returns.
@@ -97,6 +100,12 @@ fn build<'p>(plan: &ChildPlan<'p>, pid: i32) -> Result<Option<process::PendingFi
     if let Some(out) = plan.stdout {
         // dup2 clears CLOEXEC on fd 1: the program inherits it as its stdout.
         rustix::stdio::dup2_stdout(out).map_err(|e| Error::sys("dup2 stdout", e))?;
+    }
+    if let Some(i) = plan.stdin {
+        rustix::stdio::dup2_stdin(i).map_err(|e| Error::sys("dup2 stdin", e))?;
+    }
+    if let Some(e2) = plan.stderr {
+        rustix::stdio::dup2_stderr(e2).map_err(|e| Error::sys("dup2 stderr", e))?;
     }
     let mut keep: heapless::Vec<i32, 12> = heapless::Vec::new();
     let _ = keep.push(plan.sync.as_raw_fd());

@@ -46,6 +46,9 @@ pub struct CreateOpts<'a> {
     /// The container process's stdout instead of the runtime's own (dup2'd onto fd 1 in
     /// the container process; husk as PID 1 captures each bundle's output this way).
     pub stdout: Option<BorrowedFd<'a>>,
+    /// The same for stdin and stderr (husk as PID 1: /dev/null and a log pipe).
+    pub stdin: Option<BorrowedFd<'a>>,
+    pub stderr: Option<BorrowedFd<'a>>,
     /// `--systemd-cgroup`: linux.cgroupsPath is `slice:prefix:name`.
     pub systemd_cgroup: bool,
     /// husk as PID 1 in test mode (`husk.test`): honour the test annotations (see
@@ -217,6 +220,8 @@ fn build_in(
             },
             stdout: o.stdout,
             seccomp: filter.as_ref().map(|(p, c)| (&**p, *c)),
+            stdin: o.stdin,
+            stderr: o.stderr,
         };
         // A new cgroup namespace is made by the container process once it is in its
         // cgroup (as runc does): one made by clone3 would be rooted at husk's cgroup, since

@@ -116,6 +116,8 @@ fn live(bundles: &[u8], out: &mut Buf<2048>) -> Result<()> {
         listen_fds: 0,
         no_new_keyring: false,
         stdout: Some(null.as_fd()),
+        stdin: None,
+        stderr: None,
         systemd_cgroup: false,
         test_mode: true,
         attached: false,

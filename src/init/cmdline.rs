@@ -1,22 +1,29 @@
-//! `husk.*` options from /proc/cmdline (the kernel keeps dotted options from init's argv).
+//! `husk.*` options from /proc/cmdline (the kernel keeps dotted options away from init's
+//! argv, so they are read here):
 //!
 //! - `husk.bundles=DIR`: where the bundles are (default `/etc/husk/bundles`)
+//! - `husk.config=FILE`: the init.json to read (default `/etc/husk/init.json`)
 //! - `husk.debug`: debug logging
-//! - `husk.test`: test mode (built-in checks print result lines too)
+//! - `husk.test`: test protocol (`HUSK-RESULT` per onboot bundle, `HUSK-DONE`; power off
+//!   once idle)
+//! - `husk.checks`: with `husk.test`, run the built-in checks first
+//!
+//! Unknown `husk.*` words are reported (a warning) and otherwise ignored.
 
 use crate::out::Buf;
-use core::fmt::Write;
 
-pub const DEFAULT_BUNDLES: &str = "/etc/husk/bundles";
-
-pub struct Options {
-    pub bundles: Buf<256>,
+pub struct Cmdline {
+    pub bundles: Option<Buf<256>>,
+    pub config: Option<Buf<256>>,
     pub debug: bool,
     pub test: bool,
+    pub checks: bool,
+    /// The first unknown `husk.` word, for a warning.
+    pub unknown: Option<Buf<64>>,
 }
 
 /// Read the options; an unreadable /proc/cmdline gives the defaults (with a warning).
-pub fn read() -> Options {
+pub fn read() -> Cmdline {
     let mut buf = [0u8; 4096];
     let text = match crate::files::read_to(c"/proc/cmdline", &mut buf) {
         Ok(t) => t,
@@ -28,11 +35,19 @@ pub fn read() -> Options {
     parse(text)
 }
 
-pub fn parse(text: &[u8]) -> Options {
-    let mut o = Options {
-        bundles: Buf::new(),
+fn path(v: &[u8]) -> Option<Buf<256>> {
+    let mut b = Buf::new();
+    (!v.is_empty() && b.push_bytes(v)).then_some(b)
+}
+
+pub fn parse(text: &[u8]) -> Cmdline {
+    let mut o = Cmdline {
+        bundles: None,
+        config: None,
         debug: false,
         test: false,
+        checks: false,
+        unknown: None,
     };
     for w in text
         .split(|c| c.is_ascii_whitespace())
@@ -41,17 +56,19 @@ pub fn parse(text: &[u8]) -> Options {
         match w {
             b"husk.debug" => o.debug = true,
             b"husk.test" => o.test = true,
+            b"husk.checks" => o.checks = true,
             _ => {
                 if let Some(d) = w.strip_prefix(b"husk.bundles=") {
-                    o.bundles.clear();
-                    o.bundles.push_bytes(d);
+                    o.bundles = path(d);
+                } else if let Some(d) = w.strip_prefix(b"husk.config=") {
+                    o.config = path(d);
+                } else if w.starts_with(b"husk.") && o.unknown.is_none() {
+                    let mut b = Buf::new();
+                    b.push_bytes(w);
+                    o.unknown = Some(b);
                 }
             }
         }
-    }
-    if o.bundles.is_empty() || o.bundles.truncated() {
-        o.bundles.clear();
-        let _ = o.bundles.write_str(DEFAULT_BUNDLES);
     }
     o
 }
@@ -62,10 +79,13 @@ mod tests {
 
     #[test]
     fn options() {
-        let o = parse(b"console=ttyS0 husk.test quiet husk.bundles=/b\n");
-        assert!(o.test && !o.debug);
-        assert_eq!(o.bundles.as_bytes(), b"/b");
-        let o = parse(b"");
-        assert_eq!(o.bundles.as_bytes(), DEFAULT_BUNDLES.as_bytes());
+        let o = parse(b"console=ttyS0 husk.test quiet husk.bundles=/b husk.config=/c.json\n");
+        assert!(o.test && !o.debug && !o.checks);
+        assert_eq!(o.bundles.unwrap().as_bytes(), b"/b");
+        assert_eq!(o.config.unwrap().as_bytes(), b"/c.json");
+        assert!(o.unknown.is_none());
+        let o = parse(b"husk.bundles= husk.chekcs");
+        assert!(o.bundles.is_none());
+        assert_eq!(o.unknown.unwrap().as_bytes(), b"husk.chekcs");
     }
 }

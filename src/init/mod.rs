@@ -1,18 +1,22 @@
-//! husk as PID 1 of an appliance image (catatonit/tini order, one function per step).
+//! husk as PID 1 of an appliance (catatonit/tini order, one function per step).
 //!
 //! Steps, in run order: block signals; leave the initramfs for a tmpfs root ([`switch`]);
-//! mount the pseudo filesystems and cgroup2 ([`mounts`]); read `husk.*` kernel options
-//! ([`cmdline`]); in test mode prove pivot_root works ([`checks`]); run every bundle under
-//! `husk.bundles` in name order ([`bundles`]); reap, sync, power off ([`power`]).
+//! mount the pseudo filesystems and cgroup2, open the console ([`mounts`]); read the
+//! settings ([`cmdline`], [`config`]); hostname, loopback, root mode; the signalfd; in test
+//! mode the built-in checks ([`checks`], [`cglive`]); read the bundles ([`units`]); run
+//! the onboot bundles, then supervise the services ([`supervise`]) until a signal asks for
+//! the end ([`signals`]); stop everything in order and power off ([`shutdown`],
+//! [`power`]).
 //!
-//! Two error regimes, as in catatonit: a failure before the bundles run is fatal (logged,
-//! then the machine powers off, since PID 1 may never exit); from then on every failure is
-//! a warning or a failed result line, and the boot continues.
+//! Two error regimes, as in catatonit: a failure before the supervisor starts is fatal
+//! (logged, then the machine powers off, since PID 1 may never exit); from then on every
+//! failure is logged and the machine goes on (a required bundle that fails shuts it down
+//! in order).
 //!
-//! Console protocol (read by qemu-tests/run): `HUSK-RESULT <name> exit=<code> <json>` per
-//! bundle or check, `HUSK-DONE pass=<n> fail=<n> kernel_ms=<n> init_ms=<n>` at the end
-//! (when PID 1 started, and how long it took until then), `HUSK-FATAL <error>` if a
-//! fatal step failed.
+//! Test protocol on the console (read by qemu-tests/run): `HUSK-RESULT <name> exit=<code>
+//! <json>` per onboot bundle, per bundle that cannot run, and per built-in check;
+//! `HUSK-DONE pass=<n> fail=<n> kernel_ms=<n> init_ms=<n>` at shutdown (when PID 1
+//! started, and how long it ran until then); `HUSK-FATAL <error>` if a fatal step failed.
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
@@ -21,10 +25,19 @@ pub mod bundles;
 pub mod cglive;
 pub mod checks;
 pub mod cmdline;
+pub mod config;
+pub mod limits;
 pub mod minit;
 pub mod mounts;
+pub mod order;
+pub mod output;
+pub mod policy;
 pub mod power;
+pub mod shutdown;
+pub mod signals;
+pub mod supervise;
 pub mod switch;
+pub mod units;
 
 use crate::sys::process::SigMask;
 
@@ -50,54 +63,85 @@ pub fn boot(_args: crate::sys::Args) -> i32 {
     let mask = fatal_on_err(block_signals());
     // Pin no mount: everything below works on absolute paths.
     let _ = rustix::process::chdir(c"/");
+    // A session of its own, as busybox init makes (the console's foreground is ours).
+    let _ = rustix::process::setsid();
     let moved = fatal_on_err(switch::leave_initramfs());
-    fatal_on_err(mounts::mount_all());
+    let kept = fatal_on_err(mounts::mount_all());
     mounts::ensure_console();
-    mounts::enable_controllers();
-    let opts = cmdline::read();
-    if opts.debug {
-        crate::log::set_level(crate::log::Level::Debug);
-    }
-    mounts::set_hostname();
-    let mut tally = Tally::default();
-    if opts.test {
-        checks::pivot_root(mask, moved, &mut tally);
-        checks::cgroup(&mut tally);
-        cglive::check(mask, opts.bundles.as_bytes(), &mut tally);
-    }
-    bundles::run_all(opts.bundles.as_bytes(), opts.test, &mut tally);
-    crate::outln!(
-        crate::sys::stdout(),
-        "HUSK-DONE pass={} fail={} kernel_ms={} init_ms={}",
-        tally.pass,
-        tally.fail,
-        started,
-        monotonic_ms().saturating_sub(started)
+    power::cad_to_signal();
+    let cmd = cmdline::read();
+    let (opts, cfg_err) = config::load(&cmd);
+    crate::log::set_level(if opts.debug {
+        crate::log::Level::Debug
+    } else {
+        crate::log::Level::Info
+    });
+    let sfd = fatal_on_err(
+        crate::sys::process::signalfd_nonblocking(SigMask(signals::watched()))
+            .map_err(|e| crate::Error::sys("signalfd", e)),
     );
-    power::reap_all();
-    power::off()
+    let mut m = supervise::Machine::new(&opts, sfd, started);
+    m.open_logs();
+    crate::info!(
+        "init: husk {} as PID 1; root {}; bundles in {}",
+        crate::VERSION,
+        match moved {
+            switch::Root::Kept => "kept (not an initramfs)",
+            switch::Root::Moved { .. } => "moved from the initramfs to a tmpfs",
+        },
+        opts.bundles.as_str()
+    );
+    if kept > 0 {
+        crate::info!("init: {} filesystems were mounted already, kept", kept);
+    }
+    if let Some(e) = cfg_err {
+        crate::error!("init: {} (init.json ignored, defaults used)", e);
+    }
+    if let Some(u) = &cmd.unknown {
+        crate::warn!("init: unknown kernel option {} ignored", u.as_str());
+    }
+    if moved == switch::Root::Kept {
+        mounts::root_mode(opts.root);
+    }
+    mounts::enable_controllers();
+    mounts::set_hostname(opts.hostname.as_bytes());
+    if opts.loopback {
+        mounts::loopback();
+    }
+    if opts.test && opts.checks {
+        checks::pivot_root(mask, moved, &mut m.tally);
+        checks::cgroup(&mut m.tally);
+        cglive::check(mask, opts.bundles.as_bytes(), &mut m.tally);
+    }
+    m.load();
+    m.run_onboot();
+    if m.request.is_none() {
+        m.start_services();
+        m.supervise();
+    }
+    shutdown::run(&mut m)
 }
 
 /// CLOCK_MONOTONIC in milliseconds: time since the kernel started, near enough.
-fn monotonic_ms() -> u64 {
+pub fn monotonic_ms() -> u64 {
     let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
     (t.tv_sec as u64) * 1000 + (t.tv_nsec as u64) / 1_000_000
 }
 
-/// Block every signal but the fault signals (catatonit: "before anything else"); the old
-/// mask is restored in each child before execve.
+/// Block every signal but the fault signals (catatonit: "before anything else"); the
+/// container processes clear the mask for themselves.
 fn block_signals() -> crate::Result<SigMask> {
     crate::sys::process::block_all_but_faults().map_err(|e| crate::Error::sys("rt_sigprocmask", e))
 }
 
-/// Before the bundles run, an error ends the boot: log it, then power off.
+/// Before the supervisor runs, an error ends the boot: log it, then power off.
 fn fatal_on_err<T>(r: crate::Result<T>) -> T {
     match r {
         Ok(v) => v,
         Err(e) => {
             crate::outln!(crate::sys::stdout(), "HUSK-FATAL {}", e);
             crate::error!("init: {}", e);
-            power::off()
+            power::off(signals::Power::Poweroff)
         }
     }
 }

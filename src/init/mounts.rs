@@ -1,5 +1,10 @@
 //! The machine's pseudo filesystems, cgroup2 with every controller delegated from the
-//! root, the console as stdio, and the hostname. Runs in PID 1 after [`super::switch`].
+//! root, the console as stdio, the hostname, loopback, and the root filesystem's mode.
+//! Runs in PID 1 after [`super::switch`].
+//!
+//! On a real root filesystem some of these may be mounted already (the kernel mounts
+//! devtmpfs on /dev with CONFIG_DEVTMPFS_MOUNT; an initramfs that switch_root'ed here may
+//! have moved /proc, /sys, /dev along): a target that is already a mount point is kept.
 
 use crate::{Error, Result};
 use core::ffi::CStr;
@@ -74,17 +79,38 @@ const MOUNTS: [Mnt; 8] = [
     ),
 ];
 
-/// mount(2) each of [`MOUNTS`], creating the directory first when missing.
-pub fn mount_all() -> Result<()> {
+/// Whether `path` is a mount point: its device differs from its parent's, or it is the
+/// root of its mount (same inode as `path/..`, which only `/` is otherwise).
+fn is_mount_point(path: &CStr) -> bool {
+    let Ok(st) = rustix::fs::stat(path) else {
+        return false;
+    };
+    let mut parent = crate::out::Buf::<64>::new();
+    parent.push_bytes(path.to_bytes());
+    parent.push_bytes(b"/..\0");
+    let Ok(p) = CStr::from_bytes_with_nul(parent.as_bytes()) else {
+        return false;
+    };
+    rustix::fs::stat(p).is_ok_and(|pst| pst.st_dev != st.st_dev || pst.st_ino == st.st_ino)
+}
+
+/// mount(2) each of [`MOUNTS`], creating the directory first when missing, and keeping
+/// what is mounted there already. Returns how many were kept.
+pub fn mount_all() -> Result<u32> {
+    let mut kept = 0;
     for x in &MOUNTS {
         match rustix::fs::mkdir(x.target, Mode::from_bits_truncate(0o755)) {
             Ok(()) | Err(rustix::io::Errno::EXIST) => {}
             Err(e) => return Err(Error::sys("mkdir", e).path(x.target.to_bytes())),
         }
+        if is_mount_point(x.target) {
+            kept += 1;
+            continue;
+        }
         mount(x.fstype, x.target, x.fstype, x.flags, x.data)
             .map_err(|e| Error::sys("mount", e).path(x.target.to_bytes()))?;
     }
-    Ok(())
+    Ok(kept)
 }
 
 /// If the kernel found no /dev/console in the initramfs, fds 0-2 are closed: open the
@@ -144,9 +170,30 @@ pub fn enable_controllers() {
     }
 }
 
-/// sethostname(2) `husk`.
-pub fn set_hostname() {
-    if let Err(e) = rustix::system::sethostname(b"husk") {
-        crate::warn!("init: {}", Error::sys("sethostname", e));
+/// sethostname(2).
+pub fn set_hostname(name: &[u8]) {
+    if let Err(e) = rustix::system::sethostname(name) {
+        crate::warn!("init: {}", Error::sys("sethostname", e).value(name));
+    }
+}
+
+/// Bring `lo` up in the machine's network namespace.
+pub fn loopback() {
+    if let Err(e) = crate::sys::process::loopback_up() {
+        crate::warn!("init: {}", Error::sys("bring up lo", e));
+    }
+}
+
+/// On a real root filesystem (not the initramfs), remount it as init.json's `root` asks.
+pub fn root_mode(mode: super::config::RootMode) {
+    use super::config::RootMode;
+    use rustix::mount::{mount_remount, MountFlags};
+    let flags = match mode {
+        RootMode::Keep => return,
+        RootMode::Rw => MountFlags::empty(),
+        RootMode::Ro => MountFlags::RDONLY,
+    };
+    if let Err(e) = mount_remount(c"/", flags, c"") {
+        crate::error!("init: {}", Error::sys("remount", e).path(b"/"));
     }
 }

@@ -1,30 +1,34 @@
-//! The end of a boot: reap what is left, sync, power off.
+//! reboot(2): the last call of PID 1. Never returns (PID 1 exiting panics the kernel).
 
-use rustix::process::{waitpid, WaitOptions};
+use super::signals::Power;
 use rustix::system::{reboot, RebootCommand};
 
-/// waitpid(-1, WNOHANG) until nothing is left to reap (0 or ECHILD): no zombie survives.
-pub fn reap_all() -> u32 {
-    let mut n = 0;
-    while let Ok(Some(_)) = waitpid(None, WaitOptions::NOHANG) {
-        n += 1;
-    }
-    n
-}
-
-/// sync(2), then reboot(2) RB_POWER_OFF (ACPI on x86_64 q35, PSCI SYSTEM_OFF on arm/aarch64
-/// virt: QEMU exits either way); if that returns, RB_AUTOBOOT (with `-no-reboot` QEMU exits
-/// too); if even that fails, sleep forever rather than exit (the kernel would panic).
-pub fn off() -> ! {
+/// sync(2), then reboot(2) with the command for `p`: RB_POWER_OFF (ACPI on x86_64 q35,
+/// PSCI SYSTEM_OFF on arm/aarch64 virt), RB_AUTOBOOT, RB_HALT_SYSTEM. If power-off fails,
+/// halt; if that returns too, sleep forever rather than exit.
+pub fn off(p: Power) -> ! {
     rustix::fs::sync();
-    let e = reboot(RebootCommand::PowerOff);
-    crate::error!("reboot(POWER_OFF): {:?}", e);
-    let _ = reboot(RebootCommand::Restart);
+    let cmd = match p {
+        Power::Poweroff => RebootCommand::PowerOff,
+        Power::Reboot => RebootCommand::Restart,
+        Power::Halt => RebootCommand::Halt,
+    };
+    let e = reboot(cmd);
+    crate::error!("init: reboot({}): {:?}", p.name(), e);
+    let _ = reboot(RebootCommand::Halt);
     loop {
         let t = rustix::time::Timespec {
             tv_sec: 3600,
             tv_nsec: 0,
         };
         let _ = rustix::thread::nanosleep(&t);
+    }
+}
+
+/// Ctrl-Alt-Del sends SIGINT to PID 1 instead of rebooting at once (busybox init does the
+/// same), so that it shuts down in order.
+pub fn cad_to_signal() {
+    if let Err(e) = reboot(RebootCommand::CadOff) {
+        crate::warn!("init: {}", crate::Error::sys("reboot(CAD_OFF)", e));
     }
 }

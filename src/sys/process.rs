@@ -128,6 +128,16 @@ pub fn swap_sigmask(m: SigMask) -> Result<SigMask, Errno> {
 
 /// signalfd4(-1, set, SFD_CLOEXEC): a descriptor that reads the blocked signals of `set`.
 pub fn signalfd(set: SigMask) -> Result<OwnedFd, Errno> {
+    signalfd_flags(set, g::O_CLOEXEC)
+}
+
+/// [`signalfd`] with SFD_NONBLOCK too: a read with nothing pending fails with EAGAIN (PID 1
+/// drains it after each poll).
+pub fn signalfd_nonblocking(set: SigMask) -> Result<OwnedFd, Errno> {
+    signalfd_flags(set, g::O_CLOEXEC | g::O_NONBLOCK)
+}
+
+fn signalfd_flags(set: SigMask, flags: u32) -> Result<OwnedFd, Errno> {
     let set = set.0;
     // SAFETY: `set` lives across the call; the result is a new fd we own.
     let fd = check(unsafe {
@@ -136,7 +146,7 @@ pub fn signalfd(set: SigMask) -> Result<OwnedFd, Errno> {
             usize::MAX, // -1: a new descriptor
             &set as *const u64 as usize,
             8,
-            g::O_CLOEXEC as usize,
+            flags as usize,
         )
     })?;
     // SAFETY: the kernel just created this fd and nothing else owns it.

@@ -26,6 +26,7 @@
 //! | `tty`                    | the terminal on fds 0-2, the controlling terminal, the      |
 //! |                          | window size and what /dev/console is (see tty.rs)           |
 //! | `env=NAME,NAME`          | environment variables to include in the report              |
+//! | `block SIG`, `kill PID SIG`, `orphan MS WAIT_MS`, `clock` | PID 1 tests: see `probe/pid1.rs` |
 //!
 //! With no `report` step the report is printed after the last step, so `husk-probe` alone
 //! reports, and `exit 3` reports then exits 3. Exit status is 0 unless `exit N` says
@@ -71,6 +72,8 @@ mod listen;
 mod tty;
 
 husk::entry!(main);
+
+mod pid1;
 
 const MAX_MOUNTS: usize = 48;
 
@@ -220,6 +223,28 @@ fn main(args: sys::Args) -> i32 {
                 None => return usage("statfs PATH"),
             },
             b"tty" => tty::step(&mut st.actions),
+            b"block" => match arg(i).and_then(parse_int) {
+                Some(n) => {
+                    i += 1;
+                    pid1::block(&mut st.actions, n as i32);
+                }
+                None => return usage("block SIG"),
+            },
+            b"kill" => match (arg(i).and_then(parse_int), arg(i + 1).and_then(parse_int)) {
+                (Some(p), Some(s)) => {
+                    i += 2;
+                    pid1::kill(&mut st.actions, p as i32, s as i32);
+                }
+                _ => return usage("kill PID SIG"),
+            },
+            b"orphan" => match (arg(i).and_then(parse_int), arg(i + 1).and_then(parse_int)) {
+                (Some(m), Some(w)) if m >= 0 && w >= 0 => {
+                    i += 2;
+                    pid1::orphan(&mut st.actions, m as u64, w as u64);
+                }
+                _ => return usage("orphan MS WAIT_MS"),
+            },
+            b"clock" => pid1::clock(&mut st.actions),
             w if w.starts_with(b"env=") => st.env = &w[4..],
             _ => return usage("unknown step"),
         }

@@ -1,0 +1,231 @@
+//! The end of the machine, in order:
+//!
+//! 1. services (and a running onboot bundle) stop in reverse dependency order: a service
+//!    gets its stop signal once nothing that depends on it still runs; SIGKILL when its
+//!    stop timeout passes; each one ended is deleted (poststop hooks, cgroup removed);
+//! 2. every process left gets SIGTERM, then after [`KILL_GRACE_MS`] SIGKILL, and is reaped;
+//! 3. the log files are closed, then sync(2);
+//! 4. every mount is unmounted, last mounted first (lazily when busy), and `/` remounted
+//!    read-only;
+//! 5. sync(2) again and reboot(2) with the requested command.
+//!
+//! Nothing is left running, so nothing writes to a filesystem when the power goes.
+
+use super::limits::MOUNTINFO_MAX;
+use super::order::{self, Indices};
+use super::signals::Request;
+use super::supervise::{now_ms, Machine};
+use super::units::State;
+use crate::cpath::CPath;
+use crate::Error;
+use rustix::io::Errno;
+use rustix::mount::{unmount, UnmountFlags};
+
+/// How long the processes left after the services get between SIGTERM and SIGKILL.
+pub const KILL_GRACE_MS: u64 = 2000;
+/// How long PID 1 waits for them to be gone after SIGKILL (a process in uninterruptible
+/// sleep may never go).
+pub const KILL_WAIT_MS: u64 = 5000;
+
+pub fn run(m: &mut Machine<'_>) -> ! {
+    let req = m.request.unwrap_or(Request {
+        power: m.opts.on_failure,
+        immediate: false,
+    });
+    m.stopping = true;
+    log_memory(req);
+    stop_units(m);
+    kill_remaining(m);
+    if m.opts.test {
+        crate::outln!(
+            crate::sys::stdout(),
+            "HUSK-DONE pass={} fail={} kernel_ms={} init_ms={}",
+            m.tally.pass,
+            m.tally.fail,
+            m.started_ms,
+            now_ms().saturating_sub(m.started_ms)
+        );
+    }
+    crate::info!(
+        "init: {} orphaned processes were reaped; closing logs",
+        m.orphans
+    );
+    crate::log::set_tee(None);
+    m.husk_log.close();
+    for u in m.units.iter_mut() {
+        u.log.close();
+    }
+    m.logdir = None;
+    rustix::fs::sync();
+    unmount_all();
+    super::power::off(req.power)
+}
+
+/// PID 1's own memory now, with everything still running (the benchmark reads this line).
+fn log_memory(req: Request) {
+    let mut buf = [0u8; 2048];
+    let status = crate::files::read_to(c"/proc/self/status", &mut buf).unwrap_or(&mut []);
+    let kb = |key: &[u8]| -> u64 {
+        status
+            .split(|&c| c == b'\n')
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| core::str::from_utf8(v).ok())
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    };
+    crate::info!(
+        "init: shutdown: {}{}; PID 1 VmRSS {} kB, VmHWM {} kB",
+        req.power.name(),
+        if req.immediate { " (immediate)" } else { "" },
+        kb(b"VmRSS:"),
+        kb(b"VmHWM:")
+    );
+}
+
+/// Step 1.
+fn stop_units(m: &mut Machine<'_>) {
+    for u in m.units.iter_mut() {
+        if u.state == State::Backoff {
+            crate::info!("{}: restart cancelled", u.name);
+            u.state = State::Exited(-1);
+        }
+    }
+    loop {
+        let immediate = m.request.is_some_and(|r| r.immediate);
+        let active: Indices = (0..m.units.len())
+            .filter(|&i| m.units[i].active())
+            .map(|i| i as u8)
+            .collect();
+        if active.is_empty() {
+            return;
+        }
+        let deps = m.deps();
+        for &i in active.iter() {
+            let i = i as usize;
+            let running = m.units[i].state == State::Running;
+            let escalate = immediate && m.units[i].state == (State::Stopping { killed: false });
+            if (running && order::can_stop(i as u8, &active, &deps)) || escalate {
+                m.stop(i, immediate);
+            }
+        }
+        m.wait();
+    }
+}
+
+/// Step 2: SIGTERM to everything but PID 1, then SIGKILL, reaping all along.
+fn kill_remaining(m: &mut Machine<'_>) {
+    for (sig, wait) in [(15, KILL_GRACE_MS), (9, KILL_WAIT_MS)] {
+        if m.reap() {
+            return;
+        }
+        let _ = crate::sys::process::kill(-1, sig);
+        crate::info!(
+            "init: {} to every process left",
+            if sig == 15 { "SIGTERM" } else { "SIGKILL" }
+        );
+        let end = now_ms().saturating_add(wait);
+        loop {
+            if m.reap() {
+                return;
+            }
+            let now = now_ms();
+            if now >= end {
+                break;
+            }
+            m.poll_once((end - now).min(100) as i64);
+        }
+    }
+    crate::warn!("init: processes are still there after SIGKILL (uninterruptible?)");
+}
+
+/// Step 4: unmount what /proc/self/mountinfo lists, from the last line to the first (a
+/// mount comes after its parent there), then remount `/` read-only.
+fn unmount_all() {
+    let mut buf = [0u8; MOUNTINFO_MAX];
+    let info = match crate::files::read_file(c"/proc/self/mountinfo", &mut buf, "mountinfo") {
+        Ok(t) => t,
+        Err(e) => {
+            crate::error!("init: {e}: nothing unmounted");
+            remount_root_ro();
+            return;
+        }
+    };
+    let (mut done, mut lazy, mut failed) = (0, 0, 0);
+    for line in info.rsplit(|&c| c == b'\n') {
+        // id parent maj:min root mountpoint ...
+        let Some(mp) = line.split(|&c| c == b' ').nth(4) else {
+            continue;
+        };
+        if mp == b"/" {
+            continue;
+        }
+        let Ok(path) = unescape(mp) else { continue };
+        match unmount(path.as_cstr(), UnmountFlags::empty()) {
+            Ok(()) => done += 1,
+            // Gone with a parent already, or never a mount point on its own.
+            Err(Errno::INVAL | Errno::NOENT) => {}
+            Err(Errno::BUSY) => match unmount(path.as_cstr(), UnmountFlags::DETACH) {
+                Ok(()) => lazy += 1,
+                Err(_) => failed += 1,
+            },
+            Err(e) => {
+                failed += 1;
+                crate::warn!("init: {}", Error::sys("umount", e).path(path.as_bytes()));
+            }
+        }
+    }
+    let root = remount_root_ro();
+    crate::info!(
+        "init: unmounted {} filesystems ({} of them lazily, busy), {} failed; / {}",
+        done + lazy,
+        lazy,
+        failed,
+        root
+    );
+}
+
+/// `/` read-only, so that nothing can write to it any more.
+fn remount_root_ro() -> &'static str {
+    use rustix::mount::{mount_remount, MountFlags};
+    match mount_remount(c"/", MountFlags::RDONLY, c"") {
+        Ok(()) => "remounted read-only",
+        Err(_) => "left as it was (remount read-only refused)",
+    }
+}
+
+/// A mountinfo path with its octal escapes (`\040` for a space) decoded.
+fn unescape(p: &[u8]) -> crate::Result<CPath> {
+    let mut out = [0u8; crate::cpath::PATH_MAX];
+    let mut n = 0;
+    let mut i = 0;
+    while i < p.len() && n < out.len() {
+        let c = p[i];
+        let oct = p
+            .get(i + 1..i + 4)
+            .filter(|d| d[0] <= b'3' && d.iter().all(|x| (b'0'..=b'7').contains(x)));
+        match (c, oct) {
+            (b'\\', Some(d)) => {
+                out[n] = (d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0');
+                i += 4;
+            }
+            _ => {
+                out[n] = c;
+                i += 1;
+            }
+        }
+        n += 1;
+    }
+    CPath::from(&out[..n], "mountinfo")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mountinfo_escapes() {
+        assert_eq!(unescape(b"/mnt/a\\040b").unwrap().as_bytes(), b"/mnt/a b");
+        assert_eq!(unescape(b"/x\\134y").unwrap().as_bytes(), b"/x\\y");
+        assert_eq!(unescape(b"/plain").unwrap().as_bytes(), b"/plain");
+    }
+}

@@ -1,0 +1,865 @@
+//! The supervisor: onboot bundles one after the other in name order, then the services in
+//! dependency order, restarted per policy, until a signal asks for the end of the machine.
+//!
+//! One loop ([`Machine::wait`]) does everything that happens while containers run: poll(2)
+//! on the signalfd (SIGCHLD and the power signals, see [`super::signals`]) and on every
+//! container's output pipes, with the nearest deadline (a back-off restart, a SIGKILL after
+//! a stop timeout) as its timeout. SIGCHLD means waitpid(-1, WNOHANG) until nothing is
+//! left, so every zombie is reaped, orphans re-parented to PID 1 included; a reaped pid
+//! that belongs to a container is that container's exit status, which is therefore never
+//! lost (nothing else in PID 1 waits for any pid but its own hooks and helpers).
+//!
+//! Containers are made by the runtime's own `create` + `start` with the state root
+//! [`STATE_ROOT`] (`/run/husk`, the CLI's default), so `husk list`, `state`, `kill` from a
+//! console shell see and act on them; an ended one is `delete`d (poststop hooks, cgroup
+//! removed) before it is started again.
+
+use super::bundles::{report_parts, LOG_MAX, OUTPUT_MAX, STATE_ROOT};
+use super::config::Options;
+use super::order::{self, Deps, Indices};
+use super::output::{console_line, LogFile};
+use super::policy::{next, Next, Restart, Stage, Stdio};
+use super::signals::{self, Request};
+use super::units::{Proc, State, Units};
+use super::Tally;
+use crate::container::{self, create::CreateOpts};
+use crate::cpath::CPath;
+use crate::out::Buf;
+use crate::sys::Errno;
+use crate::{Error, Result};
+use core::fmt::Write;
+use rustix::event::{PollFd, PollFlags};
+use rustix::fd::{AsFd, OwnedFd};
+use rustix::process::WaitOptions;
+
+/// Output streams: stdout, stderr.
+const STDOUT: u8 = 1;
+const STDERR: u8 = 2;
+/// The signalfd's slot in the poll set.
+const SIGNALS: u8 = u8::MAX;
+/// Bytes read from one pipe per wake-up (so one noisy container cannot starve the rest).
+const CHUNK: usize = 4096;
+
+pub struct Machine<'a> {
+    pub opts: &'a Options,
+    pub units: Units,
+    pub sfd: OwnedFd,
+    pub logdir: Option<OwnedFd>,
+    pub husk_log: LogFile,
+    null: Option<OwnedFd>,
+    /// The first request for the end of the machine.
+    pub request: Option<Request>,
+    /// Shutdown has begun: nothing restarts.
+    pub stopping: bool,
+    pub tally: Tally,
+    /// Test protocol: stdout of the running onboot bundle, for its result line.
+    capture: Buf<OUTPUT_MAX>,
+    capturing: Option<usize>,
+    /// Processes reaped that were no container's (orphans).
+    pub orphans: u32,
+    /// When PID 1 started (CLOCK_MONOTONIC ms).
+    pub started_ms: u64,
+}
+
+pub fn now_ms() -> u64 {
+    super::monotonic_ms()
+}
+
+impl<'a> Machine<'a> {
+    pub fn new(opts: &'a Options, sfd: OwnedFd, started_ms: u64) -> Machine<'a> {
+        let null = rustix::fs::open(
+            c"/dev/null",
+            rustix::fs::OFlags::RDWR | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .ok();
+        Machine {
+            opts,
+            units: Units::new(),
+            sfd,
+            logdir: None,
+            husk_log: LogFile::default(),
+            null,
+            request: None,
+            stopping: false,
+            tally: Tally::default(),
+            capture: Buf::new(),
+            capturing: None,
+            orphans: 0,
+            started_ms,
+        }
+    }
+
+    /// /run/log/husk, and husk's own lines copied into husk.log there.
+    pub fn open_logs(&mut self) {
+        if self.opts.log_max_bytes == 0 {
+            return;
+        }
+        self.logdir = super::output::open_dir();
+        self.husk_log = LogFile::open(self.logdir.as_ref(), "husk");
+        crate::log::set_tee(self.husk_log.fd());
+    }
+
+    /// Read the bundle table and report the bundles that will not run.
+    pub fn load(&mut self) {
+        let dir = self.opts.bundles.as_bytes();
+        match super::units::load(dir, self.opts.stop_timeout_ms, &mut self.units) {
+            Ok(s) => {
+                if s.too_many > 0 {
+                    let total = self.units.len() as u64 + s.too_many as u64;
+                    crate::error!(
+                        "init: {} (the last {} in name order are not run)",
+                        Error::capacity("bundles", total, self.units.capacity() as u64, "bundles"),
+                        s.too_many
+                    );
+                    self.tally.fail += s.too_many;
+                }
+                if let Some((len, b, k)) = s.long_name {
+                    crate::error!(
+                        "init: {} (not run)",
+                        Error::capacity(
+                            "bundle name",
+                            len as u64,
+                            super::limits::NAME_MAX as u64,
+                            "bytes"
+                        )
+                        .value(&b[..k])
+                    );
+                    self.tally.fail += 1;
+                }
+            }
+            Err(e) if e.errno() == Some(Errno::NOENT) => {
+                crate::info!("init: no bundles: {}", e);
+            }
+            Err(e) => {
+                crate::error!("init: {}", e);
+                self.tally.fail += 1;
+            }
+        }
+        for i in 0..self.units.len() {
+            if let (State::Invalid, Some(e)) = (self.units[i].state, self.units[i].error) {
+                crate::error!("{}: not run: {}", self.units[i].name, e);
+                self.result(i, -1, Some(&e), b"");
+            }
+        }
+    }
+
+    /// Run the onboot bundles one at a time, in name order; stop at a request or at the
+    /// failure of a required one.
+    pub fn run_onboot(&mut self) {
+        for i in 0..self.units.len() {
+            if self.request.is_some() {
+                return;
+            }
+            let u = &self.units[i];
+            if u.state != State::Pending || u.policy.stage != Stage::Onboot {
+                continue;
+            }
+            self.start(i);
+            while self.units[i].active() && self.request.is_none() {
+                self.wait();
+            }
+        }
+    }
+
+    /// Start every service, dependencies first.
+    pub fn start_services(&mut self) {
+        let members: Indices = (0..self.units.len())
+            .filter(|&i| self.units[i].state == State::Pending && self.units[i].is_service())
+            .map(|i| i as u8)
+            .collect();
+        let deps = self.deps();
+        let (order, blocked) = order::start_order(&members, &deps);
+        for &b in blocked.iter() {
+            let cycle = order::find_cycle(b, &blocked, &deps);
+            let mut path = Buf::<512>::new();
+            for (k, &c) in cycle.iter().enumerate() {
+                let _ = write!(
+                    path,
+                    "{}{}",
+                    if k > 0 { " -> " } else { "" },
+                    self.units[c as usize].name
+                );
+            }
+            crate::error!(
+                "{}: not started: org.husk.depends-on has a cycle: {}",
+                self.units[b as usize].name,
+                path.as_str()
+            );
+            self.failed(
+                b as usize,
+                Error::spec("annotations[\"org.husk.depends-on\"]", "dependency cycle"),
+                b"",
+            );
+        }
+        for &i in order.iter() {
+            let i = i as usize;
+            if self.request.is_some() {
+                return;
+            }
+            let dead = self.units[i].deps.iter().copied().find(|&d| {
+                let u = &self.units[d as usize];
+                u.is_service() && matches!(u.state, State::Failed | State::Invalid)
+            });
+            if let Some(d) = dead {
+                crate::error!(
+                    "{}: not started: it depends on {}, which did not start",
+                    self.units[i].name,
+                    self.units[d as usize].name
+                );
+                self.failed(i, Error::state("a dependency did not start"), b"");
+                continue;
+            }
+            self.start(i);
+            // Take what happened meanwhile (a quick exit, signals) without blocking.
+            self.poll_once(0);
+        }
+    }
+
+    /// Supervise until a request; when nothing runs or will restart, `on_idle` decides.
+    pub fn supervise(&mut self) {
+        loop {
+            if self.request.is_some() {
+                return;
+            }
+            let idle = self
+                .units
+                .iter()
+                .all(|u| matches!(u.state, State::Exited(_) | State::Failed | State::Invalid));
+            if idle {
+                if let Some(power) = self.opts.on_idle {
+                    crate::info!("init: nothing left to run: {}", power.name());
+                    self.request = Some(Request {
+                        power,
+                        immediate: false,
+                    });
+                    return;
+                }
+            }
+            self.wait();
+        }
+    }
+
+    /// The dependency lists by table index.
+    pub fn deps(&self) -> heapless::Vec<Deps, { super::limits::BUNDLES_MAX }> {
+        self.units.iter().map(|u| u.deps.clone()).collect()
+    }
+
+    /// Create and start the container of bundle `i`.
+    fn start(&mut self, i: usize) {
+        let name = self.units[i].name.clone();
+        let mut log = Buf::<LOG_MAX>::new();
+        match self.create(i, name.as_str(), &mut log) {
+            Ok(proc) => {
+                relog(name.as_str(), log.as_bytes());
+                let pid = proc.pid.as_raw_nonzero().get();
+                let u = &mut self.units[i];
+                u.proc = Some(proc);
+                u.state = State::Running;
+                u.started_ms = now_ms();
+                if u.policy.stdio == Stdio::Log && u.log.fd().is_none() {
+                    u.log = LogFile::open(self.logdir.as_ref(), name.as_str());
+                }
+                if self.opts.test && u.policy.stage == Stage::Onboot {
+                    self.capture.clear();
+                    self.capturing = Some(i);
+                }
+                crate::info!("{}: started (pid {})", name, pid);
+            }
+            Err(e) => {
+                let text = joined(&e, log.as_bytes());
+                crate::error!("{}: cannot start: {}", name, text.as_str());
+                self.failed(i, e, log.as_bytes());
+            }
+        }
+    }
+
+    /// Mark `i` as never started (a result line in tests, with what husk logged while
+    /// trying), and stop the boot if it was required.
+    fn failed(&mut self, i: usize, e: Error, log: &[u8]) {
+        self.result(i, -1, Some(&e), log);
+        let u = &mut self.units[i];
+        u.state = State::Failed;
+        u.error = Some(e);
+        if u.policy.required {
+            let name = u.name.clone();
+            self.required_failed(name.as_str());
+        }
+    }
+
+    fn required_failed(&mut self, name: &str) {
+        let power = self.opts.on_failure;
+        crate::error!(
+            "init: boot stopped: required bundle {} failed: {}",
+            name,
+            power.name()
+        );
+        self.request.get_or_insert(Request {
+            power,
+            immediate: false,
+        });
+    }
+
+    /// create + start with husk's log lines captured (the reason of a failure, or
+    /// warnings to pass on).
+    fn create(&mut self, i: usize, name: &str, log: &mut Buf<LOG_MAX>) -> Result<Proc> {
+        let (log_r, log_w) = pipe(true)?;
+        let console = self.units[i].policy.stdio == Stdio::Console;
+        let pipes = if console {
+            Ok(None)
+        } else {
+            pipe(false).and_then(|o| Ok(Some((o, pipe(false)?))))
+        };
+        let pipes = pipes?;
+        let r = (|| {
+            let mut bundle = CPath::from(self.opts.bundles.as_bytes(), "bundle")?;
+            bundle.join(name.as_bytes(), "bundle")?;
+            let opts = CreateOpts {
+                bundle: bundle.as_bytes(),
+                pid_file: None,
+                console_socket: None,
+                no_pivot: false,
+                preserve_fds: 0,
+                stdin: if console {
+                    None
+                } else {
+                    self.null.as_ref().map(|f| f.as_fd())
+                },
+                stdout: pipes.as_ref().map(|((_, w), _)| w.as_fd()),
+                stderr: pipes.as_ref().map(|(_, (_, w))| w.as_fd()),
+                systemd_cgroup: false,
+                listen_fds: 0,
+                no_new_keyring: false,
+                test_mode: self.opts.test,
+                // PID 1 relays a process.terminal's output: the master comes back here.
+                attached: true,
+            };
+            crate::log::set_capture(Some(log_w.as_fd()));
+            let r = container::create::create(STATE_ROOT, name, &opts).and_then(|c| {
+                match container::start::start(STATE_ROOT, name) {
+                    Ok(()) => Ok(c),
+                    Err(e) => {
+                        let _ = container::delete::delete(STATE_ROOT, name, true);
+                        Err(e)
+                    }
+                }
+            });
+            crate::log::set_capture(None);
+            r
+        })();
+        drain_into(&log_r, log);
+        let c = r?;
+        // Only the container holds the write ends now. With process.terminal its output
+        // comes through the terminal's master instead (EIO there is the end).
+        let (stdout, stderr) = match (c.console, pipes) {
+            (Some(m), _) => {
+                let ready = rustix::io::ioctl_fionbio(&m, true)
+                    .map_err(|e| Error::sys("ioctl FIONBIO", e))
+                    .and_then(|()| crate::linux::console::clear_onlcr(m.as_fd()));
+                if let Err(e) = ready {
+                    let _ = container::delete::delete(STATE_ROOT, name, true);
+                    return Err(e);
+                }
+                (Some(m), None)
+            }
+            (None, Some(((or, _), (er, _)))) => (Some(or), Some(er)),
+            (None, None) => (None, None),
+        };
+        Ok(Proc {
+            pid: c.pid,
+            pidfd: c.pidfd,
+            stdout,
+            stderr,
+        })
+    }
+
+    /// Print the test protocol's result line of bundle `i` (onboot bundles, and any bundle
+    /// that could not run).
+    fn result(&mut self, i: usize, code: i32, e: Option<&Error>, log: &[u8]) {
+        let u = &self.units[i];
+        if !self.opts.test || (e.is_none() && u.policy.stage != Stage::Onboot) {
+            if e.is_some() {
+                self.tally.fail += 1;
+            }
+            return;
+        }
+        let out = if self.capturing == Some(i) {
+            self.capture.as_bytes()
+        } else {
+            b""
+        };
+        report_parts(
+            u.name.as_bytes(),
+            code,
+            e,
+            log,
+            out,
+            self.capture.truncated(),
+            false,
+            &mut self.tally,
+        );
+    }
+
+    /// Send `sig` to the container's process.
+    pub fn signal(&self, i: usize, sig: i32) {
+        let Some(p) = &self.units[i].proc else { return };
+        let r = match &p.pidfd {
+            Some(fd) => crate::sys::process::pidfd_send_signal(fd, sig),
+            None => crate::sys::process::kill(p.pid.as_raw_nonzero().get(), sig),
+        };
+        if let Err(e) = r {
+            if e != Errno::SRCH {
+                crate::warn!("{}: {}", self.units[i].name, Error::sys("kill", e));
+            }
+        }
+    }
+
+    /// Begin stopping `i`: its stop signal (SIGKILL if `immediate`), SIGKILL later.
+    pub fn stop(&mut self, i: usize, immediate: bool) {
+        let p = &self.units[i].policy;
+        let (sig, timeout) = if immediate {
+            (9, 0)
+        } else {
+            (p.stop_signal, p.stop_timeout_ms)
+        };
+        let mut n = Buf::<16>::new();
+        signals::name(sig, &mut n);
+        crate::info!(
+            "{}: stopping with {} (SIGKILL after {} ms)",
+            self.units[i].name,
+            n.as_str(),
+            timeout
+        );
+        self.signal(i, sig);
+        let u = &mut self.units[i];
+        u.state = State::Stopping { killed: sig == 9 };
+        u.due_ms = now_ms().saturating_add(timeout as u64);
+    }
+
+    /// One turn of the loop: wait for the next event or deadline and handle it.
+    pub fn wait(&mut self) {
+        let timeout = self.run_timers();
+        self.poll_once(timeout);
+        self.run_timers();
+        self.keep_husk_log();
+    }
+
+    /// Start back-off restarts and send SIGKILLs that are due; the time until the next
+    /// deadline (-1: none).
+    fn run_timers(&mut self) -> i64 {
+        let now = now_ms();
+        let mut next = -1i64;
+        for i in 0..self.units.len() {
+            let (state, due) = (self.units[i].state, self.units[i].due_ms);
+            match state {
+                State::Backoff if !self.stopping => {
+                    if due <= now {
+                        self.start(i);
+                    } else {
+                        next = min_timeout(next, due - now);
+                    }
+                }
+                State::Stopping { killed: false } => {
+                    if due <= now {
+                        crate::warn!(
+                            "{}: still running {} ms after its stop signal: SIGKILL",
+                            self.units[i].name,
+                            self.units[i].policy.stop_timeout_ms
+                        );
+                        self.signal(i, 9);
+                        self.units[i].state = State::Stopping { killed: true };
+                    } else {
+                        next = min_timeout(next, due - now);
+                    }
+                }
+                _ => {}
+            }
+        }
+        next
+    }
+
+    /// poll(2) once with `timeout_ms` (-1: none) and handle what is ready.
+    pub fn poll_once(&mut self, timeout_ms: i64) {
+        let mut ready: heapless::Vec<(u8, u8), 72> = heapless::Vec::new();
+        {
+            let mut fds: heapless::Vec<PollFd<'_>, 72> = heapless::Vec::new();
+            let mut who: heapless::Vec<(u8, u8), 72> = heapless::Vec::new();
+            let _ = fds.push(PollFd::new(&self.sfd, PollFlags::IN));
+            let _ = who.push((SIGNALS, 0));
+            for (i, u) in self.units.iter().enumerate() {
+                let Some(p) = &u.proc else { continue };
+                for (s, fd) in [(STDOUT, &p.stdout), (STDERR, &p.stderr)] {
+                    if let Some(fd) = fd {
+                        let _ = fds.push(PollFd::new(fd, PollFlags::IN));
+                        let _ = who.push((i as u8, s));
+                    }
+                }
+            }
+            let ts = (timeout_ms >= 0).then(|| rustix::time::Timespec {
+                tv_sec: timeout_ms / 1000,
+                tv_nsec: (timeout_ms % 1000) * 1_000_000,
+            });
+            match rustix::event::poll(&mut fds, ts.as_ref()) {
+                Ok(_) | Err(Errno::INTR) => {}
+                Err(e) => {
+                    crate::warn!("init: {}", Error::sys("poll", e));
+                    return;
+                }
+            }
+            for (f, w) in fds.iter().zip(who.iter()) {
+                if !f.revents().is_empty() {
+                    let _ = ready.push(*w);
+                }
+            }
+        }
+        for (i, s) in ready {
+            if i == SIGNALS {
+                self.read_signals();
+            } else {
+                self.read_pipe(i as usize, s);
+            }
+        }
+    }
+
+    fn read_signals(&mut self) {
+        loop {
+            let sig = match crate::sys::process::read_signal(&self.sfd) {
+                Ok(s) => s,
+                Err(Errno::INTR) => continue,
+                Err(_) => return,
+            };
+            match (sig, signals::request(sig)) {
+                (17, _) => {
+                    self.reap();
+                }
+                (_, Some(r)) => self.on_request(sig, r),
+                _ => {
+                    let mut n = Buf::<16>::new();
+                    signals::name(sig, &mut n);
+                    crate::info!("init: {} ignored", n.as_str());
+                }
+            }
+        }
+    }
+
+    fn on_request(&mut self, sig: i32, r: Request) {
+        let mut n = Buf::<16>::new();
+        signals::name(sig, &mut n);
+        match self.request {
+            None => {
+                crate::info!(
+                    "init: {}: {}{}",
+                    n.as_str(),
+                    r.power.name(),
+                    if r.immediate { " (immediate)" } else { "" }
+                );
+                self.request = Some(r);
+            }
+            Some(mut cur) if r.immediate && !cur.immediate => {
+                crate::info!("init: {}: shutdown goes on immediately", n.as_str());
+                cur.immediate = true;
+                cur.power = r.power;
+                self.request = Some(cur);
+            }
+            Some(_) => crate::info!("init: {}: shutdown already under way", n.as_str()),
+        }
+    }
+
+    /// waitpid(-1, WNOHANG) until nothing is left to reap. True when PID 1 has no child
+    /// at all any more (ECHILD): then no process is left on the machine, since every one
+    /// descends from PID 1 and orphans are re-parented to it.
+    pub fn reap(&mut self) -> bool {
+        loop {
+            match rustix::process::waitpid(None, WaitOptions::NOHANG) {
+                Ok(Some((pid, st))) => {
+                    let Some(code) = container::run::exit_code(st) else {
+                        continue;
+                    };
+                    let raw = pid.as_raw_nonzero().get();
+                    match self
+                        .units
+                        .iter()
+                        .position(|u| u.proc.as_ref().is_some_and(|p| p.pid == pid))
+                    {
+                        Some(i) => self.on_exit(i, code, st.terminating_signal()),
+                        None => {
+                            self.orphans += 1;
+                            crate::debug!("init: reaped pid {} (status {})", raw, code);
+                        }
+                    }
+                }
+                Ok(None) => return false,
+                Err(Errno::CHILD) => return true,
+                Err(Errno::INTR) => {}
+                Err(e) => {
+                    crate::warn!("init: {}", Error::sys("waitpid", e));
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// The container process of `i` ended with `code`.
+    fn on_exit(&mut self, i: usize, code: i32, signal: Option<i32>) {
+        let now = now_ms();
+        let name = self.units[i].name.clone();
+        match signal {
+            Some(s) => {
+                let mut n = Buf::<16>::new();
+                signals::name(s, &mut n);
+                crate::info!("{}: killed by {} (status {})", name, n.as_str(), code);
+            }
+            None => crate::info!("{}: exited with status {}", name, code),
+        }
+        // What it wrote last, then remove the container (which kills what it left behind
+        // in its cgroup and runs the poststop hooks), then the rest of the output.
+        self.drain(i);
+        if let Err(e) = container::delete::delete(STATE_ROOT, name.as_str(), false) {
+            crate::warn!("{}: {}", name, e);
+        }
+        self.drain(i);
+        self.close_output(i);
+        if self.units[i].policy.stage == Stage::Onboot {
+            self.result(i, code, None, b"");
+            self.capturing = None;
+        }
+        let u = &mut self.units[i];
+        if self.stopping {
+            u.state = State::Exited(code);
+            return;
+        }
+        if u.policy.stage == Stage::Onboot {
+            u.state = State::Exited(code);
+            if code != 0 {
+                crate::error!("{}: onboot bundle failed with status {}", name, code);
+                if u.policy.required {
+                    self.required_failed(name.as_str());
+                }
+            }
+            return;
+        }
+        let ran = now.saturating_sub(u.started_ms);
+        match next(&u.policy, code, ran, u.restarts) {
+            Next::Restart { n, delay_ms } => {
+                u.restarts = n;
+                u.total_restarts += 1;
+                u.state = State::Backoff;
+                u.due_ms = now.saturating_add(delay_ms as u64);
+                let mut max = Buf::<16>::new();
+                match u.policy.restart_max {
+                    Some(m) => {
+                        let _ = write!(max, "{m}");
+                    }
+                    None => {
+                        let _ = max.write_str("unlimited");
+                    }
+                }
+                crate::info!(
+                    "{}: restart {} of {} in a row in {} ms ({} in all)",
+                    name,
+                    n,
+                    max.as_str(),
+                    delay_ms,
+                    u.total_restarts
+                );
+            }
+            Next::Done => {
+                u.state = State::Exited(code);
+                if code != 0 && u.policy.restart == Restart::No && u.policy.required {
+                    self.required_failed(name.as_str());
+                }
+            }
+            Next::GiveUp => {
+                u.state = State::Exited(code);
+                crate::error!(
+                    "{}: gave up after {} restarts in a row ({} in all)",
+                    name,
+                    u.restarts,
+                    u.total_restarts
+                );
+                if u.policy.required {
+                    self.required_failed(name.as_str());
+                }
+            }
+        }
+    }
+
+    /// Read one chunk from a container's output pipe.
+    fn read_pipe(&mut self, i: usize, s: u8) {
+        let mut chunk = [0u8; CHUNK];
+        let Some(p) = &self.units[i].proc else { return };
+        let Some(fd) = (if s == STDOUT { &p.stdout } else { &p.stderr }) else {
+            return;
+        };
+        match rustix::io::read(fd, &mut chunk) {
+            // EIO: a terminal master whose every slave holder is gone.
+            Ok(0) | Err(Errno::IO) => self.end_stream(i, s),
+            Ok(n) => self.output(i, s, &chunk[..n]),
+            Err(Errno::AGAIN | Errno::INTR) => {}
+            Err(e) => {
+                crate::warn!("{}: {}", self.units[i].name, Error::sys("read output", e));
+                self.end_stream(i, s);
+            }
+        }
+    }
+
+    /// Everything the pipes of `i` hold now (bounded: a writer left behind may go on).
+    fn drain(&mut self, i: usize) {
+        for s in [STDOUT, STDERR] {
+            for _ in 0..64 {
+                let mut chunk = [0u8; CHUNK];
+                let Some(p) = &self.units[i].proc else { return };
+                let Some(fd) = (if s == STDOUT { &p.stdout } else { &p.stderr }) else {
+                    break;
+                };
+                match rustix::io::read(fd, &mut chunk) {
+                    Ok(0) => {
+                        self.end_stream(i, s);
+                        break;
+                    }
+                    Ok(n) => self.output(i, s, &chunk[..n]),
+                    Err(Errno::INTR) => {}
+                    Err(_) => break,
+                }
+            }
+        }
+    }
+
+    /// A stream ended: show its unfinished line and close it.
+    fn end_stream(&mut self, i: usize, s: u8) {
+        let u = &mut self.units[i];
+        let name = u.name.as_str();
+        let lines = if s == STDOUT {
+            &mut u.out_lines
+        } else {
+            &mut u.err_lines
+        };
+        lines.flush(&mut |p, c| console_line(crate::sys::stdout(), name, p, c));
+        if let Some(p) = &mut u.proc {
+            if s == STDOUT {
+                p.stdout = None;
+            } else {
+                p.stderr = None;
+            }
+        }
+    }
+
+    fn close_output(&mut self, i: usize) {
+        self.end_stream(i, STDOUT);
+        self.end_stream(i, STDERR);
+        self.units[i].proc = None;
+    }
+
+    /// Output of `i` on stream `s`: the console, its log file, the test capture.
+    fn output(&mut self, i: usize, s: u8, data: &[u8]) {
+        let max = self.opts.log_max_bytes;
+        let u = &mut self.units[i];
+        let name = u.name.as_str();
+        u.log.write(self.logdir.as_ref(), name, max, data);
+        let lines = if s == STDOUT {
+            &mut u.out_lines
+        } else {
+            &mut u.err_lines
+        };
+        lines.feed(data, &mut |p, c| {
+            console_line(crate::sys::stdout(), name, p, c)
+        });
+        if s == STDOUT && self.capturing == Some(i) {
+            self.capture.push_bytes(data);
+        }
+    }
+
+    /// Rotate husk.log when it reached its cap (husk's logger writes it directly).
+    fn keep_husk_log(&mut self) {
+        let max = self.opts.log_max_bytes;
+        if max > 0 && self.husk_log.check_size(self.logdir.as_ref(), "husk", max) {
+            crate::log::set_tee(self.husk_log.fd());
+        }
+    }
+}
+
+fn min_timeout(cur: i64, ms: u64) -> i64 {
+    let ms = ms.min(i64::MAX as u64) as i64;
+    if cur < 0 {
+        ms
+    } else {
+        cur.min(ms)
+    }
+}
+
+/// A CLOEXEC pipe whose read end does not block; `both`: neither does the write end (a
+/// log capture must never block PID 1; a container's output pipe blocks the container).
+fn pipe(both: bool) -> Result<(OwnedFd, OwnedFd)> {
+    let (r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+        .map_err(|e| Error::sys("pipe2", e))?;
+    rustix::io::ioctl_fionbio(&r, true).map_err(|e| Error::sys("ioctl FIONBIO", e))?;
+    if both {
+        rustix::io::ioctl_fionbio(&w, true).map_err(|e| Error::sys("ioctl FIONBIO", e))?;
+    }
+    Ok((r, w))
+}
+
+fn drain_into<const N: usize>(r: &OwnedFd, out: &mut Buf<N>) {
+    let mut chunk = [0u8; 1024];
+    loop {
+        match rustix::io::read(r, &mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => {
+                out.push_bytes(&chunk[..n]);
+            }
+        }
+    }
+}
+
+/// The error, then each line husk logged while trying (`husk: ` dropped), joined by "; ".
+pub fn joined(e: &Error, log: &[u8]) -> Buf<{ LOG_MAX + 256 }> {
+    let mut t = Buf::new();
+    let _ = write!(t, "{e}");
+    for line in log.split(|&c| c == b'\n') {
+        let line = line.strip_prefix(b"husk: ").unwrap_or(line).trim_ascii();
+        if !line.is_empty() {
+            t.push_bytes(b"; ");
+            t.push_bytes(line);
+        }
+    }
+    t
+}
+
+/// Log again, with the bundle's name, the lines husk logged (captured) while starting it.
+fn relog(name: &str, log: &[u8]) {
+    for line in log.split(|&c| c == b'\n') {
+        let Some(l) = line.strip_prefix(b"husk: ") else {
+            continue;
+        };
+        let (lvl, text) = if let Some(t) = l.strip_prefix(b"warning: ") {
+            (crate::log::Level::Warn, t)
+        } else if let Some(t) = l.strip_prefix(b"info: ") {
+            (crate::log::Level::Info, t)
+        } else if let Some(t) = l.strip_prefix(b"debug: ") {
+            (crate::log::Level::Debug, t)
+        } else {
+            (crate::log::Level::Error, l)
+        };
+        let text = core::str::from_utf8(text).unwrap_or("(not UTF-8)");
+        crate::log::emit(lvl, format_args!("{}: {}", name, text));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts() {
+        assert_eq!(min_timeout(-1, 5), 5);
+        assert_eq!(min_timeout(3, 5), 3);
+        assert_eq!(min_timeout(9, 5), 5);
+    }
+
+    #[test]
+    fn joined_log_lines() {
+        let e = Error::state("boom");
+        let t = joined(&e, b"husk: create: x\n\nhusk: warning: y\n");
+        assert_eq!(t.as_str(), "boom; create: x; warning: y");
+    }
+}
