@@ -6,6 +6,7 @@
 //! | `kill PID SIG` | kill(2): `{"kill":PID,"signal":SIG,"ret":0}` (or errno) |
 //! | `orphan MS WAIT_MS` | fork a child that forks a grandchild sleeping MS ms, and exits at once, so the grandchild is orphaned; reap the child, note the grandchild's parent, wait WAIT_MS ms, then note its state: `{"orphan":PID,"ppid":P,"state":"gone"}` (`"Z"` if it was left a zombie, `"S"` if still running) |
 //! | `clock` | CLOCK_BOOTTIME now (time since the kernel started): `{"uptime_ns":N}` |
+//! | `await PATH TEXT MS` | wait (polling every 50 ms, at most MS ms) until file PATH contains TEXT: `{"await":TEXT,"ret":MS_WAITED}`, or `"errno":"ETIMEDOUT"` |
 
 use core::fmt::Write;
 use husk::out::Buf;
@@ -146,4 +147,57 @@ pub fn orphan(b: &mut Buf<2048>, ms: u64, wait_ms: u64) {
             let _ = b.write_str("}");
         }
     }
+}
+
+/// Whether the file at `path` contains `text` (read in pieces, overlapping by the text's
+/// length so that a match across two reads is found).
+fn contains(path: &[u8], text: &[u8]) -> Result<bool, Errno> {
+    if text.is_empty() || text.len() > 1024 {
+        return Err(Errno::INVAL);
+    }
+    let fd = rustix::fs::open(
+        path,
+        rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )?;
+    let mut buf = [0u8; 8192];
+    let mut keep = 0;
+    loop {
+        let n = husk::files::read_fd(&fd, &mut buf[keep..])?;
+        let have = keep + n;
+        if buf[..have].windows(text.len()).any(|w| w == text) {
+            return Ok(true);
+        }
+        if n == 0 {
+            return Ok(false);
+        }
+        keep = (text.len() - 1).min(have);
+        buf.copy_within(have - keep..have, 0);
+    }
+}
+
+pub fn await_text(b: &mut Buf<2048>, path: &[u8], text: &[u8], ms: u64) {
+    let start = super::now_ms();
+    let r = loop {
+        match contains(path, text) {
+            Ok(true) => break Ok(super::now_ms() - start),
+            Ok(false) | Err(Errno::NOENT) => {}
+            Err(e) => break Err(e),
+        }
+        if super::now_ms() - start >= ms {
+            break Err(Errno::TIMEDOUT);
+        }
+        sleep_ms(50);
+    };
+    sep(b);
+    let _ = b.write_str("{\"await\":\"");
+    let _ = husk::out::json_escape(b, super::lossy(text));
+    let _ = b.write_str("\",");
+    match r {
+        Ok(waited) => {
+            let _ = write!(b, "\"ret\":{waited}");
+        }
+        Err(e) => ret(b, Err(e)),
+    }
+    let _ = b.write_str("}");
 }
