@@ -2,8 +2,9 @@
 # Fetch the Debian kernels the QEMU harness boots, into qemu-tests/cache/kernels/<name>/vmlinuz.
 #   x86_64  linux-image-amd64 (bookworm, 6.1)     aarch64 linux-image-arm64 (bookworm, 6.1)
 #   armv7   linux-image-armmp (bookworm, 6.1)     aarch64-5.10 linux-image-arm64 (bullseye)
-# Also busybox-static per arch (used by later scenarios as a shell inside guests).
-# The mirror comes from this machine's apt sources. Cached: a present kernel is not fetched again.
+# Also busybox-static per arch (bookworm), into cache/busybox/<name>/busybox: the first
+# stage of the `root=switch` boots (an initramfs script that switch_roots into husk).
+# The mirror comes from this machine's apt sources. Cached: what is present is not fetched again.
 set -euo pipefail
 cd "$(dirname "$0")"
 cache=$PWD/cache
@@ -20,17 +21,25 @@ aarch64 arm64 bookworm linux-image-arm64
 armv7 armhf bookworm linux-image-armmp
 aarch64-5.10 arm64 bullseye linux-image-arm64"
 
+# apt options for one architecture and suite, with their own lists and cache (updated once).
+apt_for() { # arch suite -> sets $apt and the array opts
+    local arch=$1 suite=$2
+    apt=$cache/apt-$arch-$suite
+    mkdir -p "$apt/lists/partial" "$apt/archives/partial"
+    printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' "$uri" "$suite" >"$apt/sources.list"
+    opts=(-oAPT::Architecture="$arch" -oAPT::Architectures="$arch"
+        -oDir::State::Lists="$apt/lists" -oDir::Etc::SourceList="$apt/sources.list"
+        -oDir::Etc::SourceParts=/nonexistent -oDir::Cache="$apt" -oDebug::NoLocking=1 -qq)
+    [ -n "$(ls "$apt/lists" 2>/dev/null | grep Packages)" ] || apt-get "${opts[@]}" update
+}
+
 fetch() { # name arch suite meta
     local name=$1 arch=$2 suite=$3 meta=$4
     local out=$cache/kernels/$name
     [ -s "$out/vmlinuz" ] && return 0
-    local apt=$cache/apt-$arch-$suite
-    mkdir -p "$apt/lists/partial" "$apt/archives/partial" "$out"
-    printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' "$uri" "$suite" >"$apt/sources.list"
-    local opts=(-oAPT::Architecture="$arch" -oAPT::Architectures="$arch"
-        -oDir::State::Lists="$apt/lists" -oDir::Etc::SourceList="$apt/sources.list"
-        -oDir::Etc::SourceParts=/nonexistent -oDir::Cache="$apt" -oDebug::NoLocking=1 -qq)
-    [ -n "$(ls "$apt/lists" 2>/dev/null | grep Packages)" ] || apt-get "${opts[@]}" update
+    mkdir -p "$out"
+    local apt opts
+    apt_for "$arch" "$suite"
     # the metapackage depends on the versioned image package: take that one
     local pkg
     pkg=$(apt-cache "${opts[@]}" depends "$meta" | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
@@ -50,3 +59,23 @@ fetch() { # name arch suite meta
 while read -r name arch suite meta; do
     fetch "$name" "$arch" "$suite" "$meta"
 done <<<"$kernels"
+
+fetch_busybox() { # name arch
+    local name=$1 arch=$2
+    local out=$cache/busybox/$name
+    [ -x "$out/busybox" ] && return 0
+    mkdir -p "$out"
+    local apt opts
+    apt_for "$arch" bookworm
+    echo "fetch-kernels: busybox $name <- busybox-static (bookworm/$arch)" >&2
+    (cd "$apt/archives" && apt-get "${opts[@]}" download "busybox-static:$arch")
+    local tmp
+    tmp=$(mktemp -d)
+    dpkg-deb -x "$(ls "$apt"/archives/busybox-static_*_"$arch".deb | head -n1)" "$tmp"
+    cp "$tmp/bin/busybox" "$out/busybox"
+    rm -rf "$tmp"
+}
+
+fetch_busybox x86_64 amd64
+fetch_busybox aarch64 arm64
+fetch_busybox armv7 armhf
