@@ -140,6 +140,11 @@ impl<'a> Machine<'a> {
             if let (State::Invalid, Some(e)) = (self.units[i].state, self.units[i].error) {
                 crate::error!("{}: not run: {}", self.units[i].name, e);
                 self.result(i, -1, Some(&e), b"");
+                // Required as far as its annotations were read before the error.
+                if self.units[i].policy.required {
+                    let name = self.units[i].name.clone();
+                    self.required_failed(name.as_str());
+                }
             }
         }
     }

@@ -5,7 +5,7 @@
 //! | `block SIG` | block signal SIG (a service that ignores SIGTERM): `{"block":SIG,"ret":0}` |
 //! | `kill PID SIG` | kill(2): `{"kill":PID,"signal":SIG,"ret":0}` (or errno) |
 //! | `orphan MS WAIT_MS` | fork a child that forks a grandchild sleeping MS ms, and exits at once, so the grandchild is orphaned; reap the child, note the grandchild's parent, wait WAIT_MS ms, then note its state: `{"orphan":PID,"ppid":P,"state":"gone"}` (`"Z"` if it was left a zombie, `"S"` if still running) |
-//! | `clock` | CLOCK_BOOTTIME now (time since the kernel started): `{"uptime_ns":N}` |
+//! | `clock` | CLOCK_BOOTTIME now (time since the kernel started) and this process's peak RSS so far (getrusage): `{"uptime_ns":N,"maxrss_kib":K}` |
 //! | `await PATH TEXT MS` | wait (polling every 50 ms, at most MS ms) until file PATH contains TEXT: `{"await":TEXT,"ret":MS_WAITED}`, or `"errno":"ETIMEDOUT"` |
 
 use core::fmt::Write;
@@ -52,8 +52,9 @@ pub fn kill(b: &mut Buf<2048>, pid: i32, sig: i32) {
 pub fn clock(b: &mut Buf<2048>) {
     let t = rustix::time::clock_gettime(rustix::time::ClockId::Boottime);
     let ns = t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64;
+    let rss = sys::process::max_rss_kib().map_or(-1, |k| k as i64);
     sep(b);
-    let _ = write!(b, "{{\"uptime_ns\":{ns}}}");
+    let _ = write!(b, "{{\"uptime_ns\":{ns},\"maxrss_kib\":{rss}}}");
 }
 
 fn sleep_ms(ms: u64) {
