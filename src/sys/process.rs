@@ -116,20 +116,6 @@ pub fn pidfd_send_signal(pidfd: impl AsFd, sig: i32) -> Result<(), Errno> {
     .map(|_| ())
 }
 
-/// getrusage(RUSAGE_SELF).ru_maxrss: this process's peak resident set size in KiB, or the
-/// image's before the last execve if that was larger (for PID 1, started by the kernel,
-/// its own). No /proc needed: the probe reports it as PID 1 with nothing mounted.
-pub fn max_rss_kib() -> Result<usize, Errno> {
-    // struct rusage: two timevals (two longs each), then 14 longs, ru_maxrss first: 18
-    // words on every arch husk supports (long is the word size on all of them).
-    let mut ru = [0usize; 18];
-    // SAFETY: `ru` is a live, writable buffer of exactly sizeof(struct rusage); the kernel
-    // writes only there. RUSAGE_SELF is 0.
-    let r = unsafe { arch::syscall2(g::__NR_getrusage as usize, 0, ru.as_mut_ptr() as usize) };
-    check(r)?;
-    Ok(ru[4])
-}
-
 /// The mask holding exactly `sig`.
 pub const fn sig_bit(sig: i32) -> u64 {
     1u64 << (sig - 1)
@@ -218,24 +204,6 @@ pub fn loopback_up() -> Result<(), Errno> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn max_rss_is_the_kernels() {
-        let status = std::fs::read_to_string("/proc/self/status").unwrap();
-        let hwm: usize = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .unwrap()
-            .trim()
-            .trim_end_matches("kB")
-            .trim()
-            .parse()
-            .unwrap();
-        // ru_maxrss is this mm's high-water mark (VmHWM, read first: it only grows), or a
-        // larger one from before the last execve (cargo's here; none for PID 1).
-        let ours = max_rss_kib().unwrap();
-        assert!(ours >= hwm, "{ours} {hwm}");
-    }
 
     #[test]
     fn kill_zero_probes_existence() {

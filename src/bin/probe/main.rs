@@ -26,7 +26,7 @@
 //! | `tty`                    | the terminal on fds 0-2, the controlling terminal, the      |
 //! |                          | window size and what /dev/console is (see tty.rs)           |
 //! | `env=NAME,NAME`          | environment variables to include in the report              |
-//! | `block SIG`, `kill PID SIG`, `orphan MS WAIT_MS`, `clock`, `await PATH TEXT MS` | PID 1 tests: see `probe/pid1.rs` |
+//! | `block SIG`, `kill PID SIG`, `orphan MS WAIT_MS`, `clock`, `procfs`, `rss`, `await PATH TEXT MS` | PID 1 tests: see `probe/pid1.rs` |
 //!
 //! With no `report` step the report is printed after the last step, so `husk-probe` alone
 //! reports, and `exit 3` reports then exits 3. Exit status is 0 unless `exit N` says
@@ -245,6 +245,8 @@ fn main(args: sys::Args) -> i32 {
                 _ => return usage("orphan MS WAIT_MS"),
             },
             b"clock" => pid1::clock(&mut st.actions),
+            b"procfs" => pid1::procfs(&mut st.actions),
+            b"rss" => pid1::rss(&mut st.actions),
             b"await" => match (arg(i), arg(i + 1), arg(i + 2).and_then(parse_int)) {
                 (Some(p), Some(t), Some(ms)) if ms >= 0 => {
                     i += 3;

@@ -5,7 +5,9 @@
 //! | `block SIG` | block signal SIG (a service that ignores SIGTERM): `{"block":SIG,"ret":0}` |
 //! | `kill PID SIG` | kill(2): `{"kill":PID,"signal":SIG,"ret":0}` (or errno) |
 //! | `orphan MS WAIT_MS` | fork a child that forks a grandchild sleeping MS ms, and exits at once, so the grandchild is orphaned; reap the child, note the grandchild's parent, wait WAIT_MS ms, then note its state: `{"orphan":PID,"ppid":P,"state":"gone"}` (`"Z"` if it was left a zombie, `"S"` if still running) |
-//! | `clock` | CLOCK_BOOTTIME now (time since the kernel started) and this process's peak RSS so far (getrusage): `{"uptime_ns":N,"maxrss_kib":K}` |
+//! | `clock` | CLOCK_BOOTTIME now (time since the kernel started): `{"uptime_ns":N}` |
+//! | `procfs` | mount a proc filesystem on /proc (the probe as PID 1, where nothing is mounted): `{"procfs":"/proc","ret":0}` |
+//! | `rss` | this process's resident set now, counted page by page (/proc/self/smaps_rollup `Rss:`; VmRSS in /proc/self/status can lag by up to 64 page faults on Linux 6.1): `{"rss_kib":K}` |
 //! | `await PATH TEXT MS` | wait (polling every 50 ms, at most MS ms) until file PATH contains TEXT: `{"await":TEXT,"ret":MS_WAITED}`, or `"errno":"ETIMEDOUT"` |
 
 use core::fmt::Write;
@@ -52,9 +54,8 @@ pub fn kill(b: &mut Buf<2048>, pid: i32, sig: i32) {
 pub fn clock(b: &mut Buf<2048>) {
     let t = rustix::time::clock_gettime(rustix::time::ClockId::Boottime);
     let ns = t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64;
-    let rss = sys::process::max_rss_kib().map_or(-1, |k| k as i64);
     sep(b);
-    let _ = write!(b, "{{\"uptime_ns\":{ns},\"maxrss_kib\":{rss}}}");
+    let _ = write!(b, "{{\"uptime_ns\":{ns}}}");
 }
 
 fn sleep_ms(ms: u64) {
@@ -201,4 +202,47 @@ pub fn await_text(b: &mut Buf<2048>, path: &[u8], text: &[u8], ms: u64) {
         Err(e) => ret(b, Err(e)),
     }
     let _ = b.write_str("}");
+}
+
+pub fn procfs(b: &mut Buf<2048>) {
+    let r = rustix::mount::mount(
+        c"proc",
+        c"/proc",
+        c"proc",
+        rustix::mount::MountFlags::NOSUID | rustix::mount::MountFlags::NODEV,
+        None,
+    );
+    sep(b);
+    let _ = b.write_str("{\"procfs\":\"/proc\",");
+    ret(b, r);
+    let _ = b.write_str("}");
+}
+
+pub fn rss(b: &mut Buf<2048>) {
+    let mut buf = [0u8; 2048];
+    let r = rustix::fs::open(
+        c"/proc/self/smaps_rollup",
+        rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .and_then(|fd| husk::files::read_fd(&fd, &mut buf))
+    .and_then(|n| {
+        buf[..n]
+            .split(|&c| c == b'\n')
+            .find_map(|l| l.strip_prefix(b"Rss:"))
+            .and_then(|v| core::str::from_utf8(v).ok())
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .ok_or(Errno::NODATA)
+    });
+    sep(b);
+    match r {
+        Ok(k) => {
+            let _ = write!(b, "{{\"rss_kib\":{k}}}");
+        }
+        Err(e) => {
+            let _ = b.write_str("{\"rss_kib\":null,");
+            ret(b, Err(e));
+            let _ = b.write_str("}");
+        }
+    }
 }
