@@ -83,15 +83,16 @@ pub fn boot(_args: crate::sys::Args) -> i32 {
     let mut m = supervise::Machine::new(&opts, sfd, started);
     m.open_logs();
     crate::info!(
-        "init: husk {} as PID 1; root {}; bundles in {}",
+        "init: husk {} as PID 1, started {} ms after the kernel; root {}; bundles in {}",
         crate::VERSION,
+        started,
         match moved {
             switch::Root::Kept => "kept (not an initramfs)",
             switch::Root::Moved { .. } => "moved from the initramfs to a tmpfs",
         },
         opts.bundles.as_str()
     );
-    if kept > 0 {
+    if kept > 0 && moved == switch::Root::Kept {
         crate::info!("init: {} filesystems were mounted already, kept", kept);
     }
     if let Some(e) = cfg_err {

@@ -63,6 +63,13 @@ pub fn leave_initramfs() -> Result<Root> {
         None,
     )?;
     remove_tree(root.as_fd(), root_dev, 0);
+    // The /proc mounted for the check moves along (cheaper than unmount and mount again:
+    // an unmount waits for an RCU grace period).
+    if mountinfo {
+        let _ = fs::mkdirat(new.as_fd(), c"proc", Mode::from_bits_truncate(0o555));
+        rustix::mount::mount_move(c"/proc", c"/.husk-root/proc")
+            .map_err(|e| Error::sys("mount MS_MOVE", e).path(b"/proc"))?;
+    }
     rustix::process::chdir(NEW_ROOT)
         .map_err(|e| Error::sys("chdir", e).path(NEW_ROOT.to_bytes()))?;
     rustix::mount::mount_move(c".", c"/")
@@ -90,10 +97,15 @@ fn on_initramfs() -> Result<Option<bool>> {
 }
 
 /// The fstype of the `/` line of mountinfo is `rootfs`; None if /proc is unavailable.
+/// /proc stays mounted (the mounts step keeps it, or [`leave_initramfs`] moves it along).
 fn root_fstype_is_rootfs() -> Option<bool> {
     let _ = fs::mkdir(c"/proc", Mode::from_bits_truncate(0o555));
-    let flags = rustix::mount::MountFlags::NOSUID | rustix::mount::MountFlags::NODEV;
-    rustix::mount::mount(c"proc", c"/proc", c"proc", flags, None).ok()?;
+    let flags = rustix::mount::MountFlags::NOSUID
+        | rustix::mount::MountFlags::NODEV
+        | rustix::mount::MountFlags::NOEXEC;
+    if !super::mounts::is_mount_point(c"/proc") {
+        rustix::mount::mount(c"proc", c"/proc", c"proc", flags, None).ok()?;
+    }
     let mut buf = [0u8; 4096];
     let text = crate::files::read_to(c"/proc/self/mountinfo", &mut buf).ok();
     let found = text.and_then(|t| {
@@ -103,7 +115,9 @@ fn root_fstype_is_rootfs() -> Option<bool> {
             (f.nth(4)? == b"/").then(|| f.skip_while(|x| *x != b"-").nth(1) == Some(b"rootfs"))
         })
     });
-    let _ = rustix::mount::unmount(c"/proc", rustix::mount::UnmountFlags::DETACH);
+    if found.is_none() {
+        let _ = rustix::mount::unmount(c"/proc", rustix::mount::UnmountFlags::DETACH);
+    }
     found
 }
 
