@@ -71,6 +71,12 @@ bench: build
 bench-seccomp: setup
     targets/bench-seccomp.sh
 
+# Boot benchmarks under QEMU for docs/BENCHMARKS.md (its "Boot" section): boot to the
+# first service's output against the probe as /init, and PID 1's memory supervising 10
+# services (BENCH_BOOT_N=5 boots per variant and arch).
+bench-boot: build
+    targets/bench-boot.py --no-build
+
 # The demo: make a bundle with `husk spec` and the probe, validate it, run it with
 # `husk run` and show what the container process saw (needs root).
 demo: build

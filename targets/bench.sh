@@ -166,6 +166,9 @@ check_table=$(printf '%s\n' "$check_table" | sed '/^$/d')
 speed_ok=$(python3 -c "print('meets' if min($crun_mean_ratio, $crun_median_ratio) >= 2 else 'does NOT meet')")
 rss_ok=$([ "$husk_rss" -le 1024 ] && echo meets || echo "does NOT meet")
 
+# The boot section (`just bench-boot`, targets/bench-boot.py) is kept as it was.
+boot_block=$(sed -n '/^<!-- bench-boot -->$/,/^<!-- \/bench-boot -->$/p' "$out" 2>/dev/null || true)
+
 cat >"$out" <<MD
 # husk benchmarks
 
@@ -282,6 +285,7 @@ its rename: 0.2 to 0.4 ms per fsync, the next largest item.
   Without the /sys/fs/cgroup mount, see "Where husk's time goes".
 - husk at most 1 MiB peak RSS: $husk_rss KiB here: husk **$rss_ok** the target.
 MD
+[ -z "$boot_block" ] || printf '\n%s\n' "$boot_block" >>"$out"
 # The seccomp section (compiler against libseccomp), appended by its own script.
 targets/bench-seccomp.sh
 echo "bench: wrote $out" >&2
