@@ -82,6 +82,22 @@ const MOUNTS: [Mnt; 8] = [
     ),
 ];
 
+/// Whether the running kernel's release is `major.minor` or later (older kernels log an
+/// error for a mount option they do not know, so it is not even tried there).
+fn kernel_at_least(major: u32, minor: u32) -> bool {
+    let u = rustix::system::uname();
+    let rel = u.release().to_bytes();
+    let mut nums = rel.split(|&c| c == b'.' || c == b'-').map(|p| {
+        core::str::from_utf8(p)
+            .ok()
+            .and_then(|t| t.parse::<u32>().ok())
+    });
+    match (nums.next().flatten(), nums.next().flatten()) {
+        (Some(a), Some(b)) => (a, b) >= (major, minor),
+        _ => false,
+    }
+}
+
 /// Whether `path` is a mount point: its device differs from its parent's, or it is the
 /// root of its mount (same inode as `path/..`, which only `/` is otherwise).
 pub fn is_mount_point(path: &CStr) -> bool {
@@ -110,8 +126,12 @@ pub fn mount_all() -> Result<u32> {
             kept += 1;
             continue;
         }
-        let r = match mount(x.fstype, x.target, x.fstype, x.flags, x.data) {
-            Err(rustix::io::Errno::INVAL) if x.data == Some(c"favordynmods") => {
+        let data = match x.data {
+            Some(d) if d == c"favordynmods" && !kernel_at_least(6, 0) => None,
+            d => d,
+        };
+        let r = match mount(x.fstype, x.target, x.fstype, x.flags, data) {
+            Err(rustix::io::Errno::INVAL) if data.is_some() && x.fstype == c"cgroup2" => {
                 mount(x.fstype, x.target, x.fstype, x.flags, None)
             }
             r => r,
@@ -213,5 +233,23 @@ pub fn root_mode(mode: super::config::RootMode) {
     };
     if let Err(e) = mount_remount(c"/", flags, c"") {
         crate::error!("init: {}", Error::sys("remount", e).path(b"/"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_version_compare() {
+        assert!(kernel_at_least(3, 0));
+        assert!(!kernel_at_least(999, 0));
+    }
+
+    #[test]
+    fn mount_points() {
+        assert!(is_mount_point(c"/proc"));
+        assert!(is_mount_point(c"/"));
+        assert!(!is_mount_point(c"/proc/self/fd"));
     }
 }

@@ -23,8 +23,8 @@ use rustix::mount::{unmount, UnmountFlags};
 
 /// How long the processes left after the services get between SIGTERM and SIGKILL.
 pub const KILL_GRACE_MS: u64 = 2000;
-/// How long PID 1 waits for them to be gone after SIGKILL (a process in uninterruptible
-/// sleep may never go).
+/// How long PID 1 waits for processes to be gone after SIGKILL (a process in
+/// uninterruptible sleep may never go), before going on without them.
 pub const KILL_WAIT_MS: u64 = 5000;
 
 pub fn run(m: &mut Machine<'_>) -> ! {

@@ -438,7 +438,11 @@ impl<'a> Machine<'a> {
         self.signal(i, sig);
         let u = &mut self.units[i];
         u.state = State::Stopping { killed: sig == 9 };
-        u.due_ms = now_ms().saturating_add(timeout as u64);
+        u.due_ms = now_ms().saturating_add(if sig == 9 {
+            super::shutdown::KILL_WAIT_MS
+        } else {
+            timeout as u64
+        });
     }
 
     /// One turn of the loop: wait for the next event or deadline and handle it.
@@ -473,6 +477,23 @@ impl<'a> Machine<'a> {
                         );
                         self.signal(i, 9);
                         self.units[i].state = State::Stopping { killed: true };
+                        self.units[i].due_ms = now.saturating_add(super::shutdown::KILL_WAIT_MS);
+                        next = min_timeout(next, super::shutdown::KILL_WAIT_MS);
+                    } else {
+                        next = min_timeout(next, due - now);
+                    }
+                }
+                State::Stopping { killed: true } => {
+                    if due <= now {
+                        // Uninterruptible, say: the shutdown goes on without it (if it is
+                        // ever reaped, it counts as an orphan).
+                        crate::error!(
+                            "{}: still there {} ms after SIGKILL: left behind",
+                            self.units[i].name,
+                            super::shutdown::KILL_WAIT_MS
+                        );
+                        self.units[i].state = State::Exited(-1);
+                        self.close_output(i);
                     } else {
                         next = min_timeout(next, due - now);
                     }
