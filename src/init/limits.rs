@@ -2,8 +2,9 @@
 //! too long `org.husk.depends-on` gets `init: bundles: 40 entries, limit 32` instead of a
 //! silent cut. The README's "PID 1 capacities" table is generated from [`CAPACITIES`].
 
-/// Bundles (subdirectories of the bundles directory) supervised per boot.
-pub const BUNDLES_MAX: usize = 32;
+/// Bundles (subdirectories of the bundles directory) supervised per boot (the QEMU
+/// scenarios boot some 40 at once).
+pub const BUNDLES_MAX: usize = 64;
 /// Bytes of a bundle's name (its directory name, also its container id).
 pub const NAME_MAX: usize = 64;
 /// Entries of one bundle's `org.husk.depends-on`.

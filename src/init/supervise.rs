@@ -37,6 +37,8 @@ const STDOUT: u8 = 1;
 const STDERR: u8 = 2;
 /// The signalfd's slot in the poll set.
 const SIGNALS: u8 = u8::MAX;
+/// The poll set: the signalfd and two output streams per bundle.
+const POLL_MAX: usize = 1 + 2 * super::limits::BUNDLES_MAX;
 /// Bytes read from one pipe per wake-up (so one noisy container cannot starve the rest).
 const CHUNK: usize = 4096;
 
@@ -506,10 +508,10 @@ impl<'a> Machine<'a> {
 
     /// poll(2) once with `timeout_ms` (-1: none) and handle what is ready.
     pub fn poll_once(&mut self, timeout_ms: i64) {
-        let mut ready: heapless::Vec<(u8, u8), 72> = heapless::Vec::new();
+        let mut ready: heapless::Vec<(u8, u8), POLL_MAX> = heapless::Vec::new();
         {
-            let mut fds: heapless::Vec<PollFd<'_>, 72> = heapless::Vec::new();
-            let mut who: heapless::Vec<(u8, u8), 72> = heapless::Vec::new();
+            let mut fds: heapless::Vec<PollFd<'_>, POLL_MAX> = heapless::Vec::new();
+            let mut who: heapless::Vec<(u8, u8), POLL_MAX> = heapless::Vec::new();
             let _ = fds.push(PollFd::new(&self.sfd, PollFlags::IN));
             let _ = who.push((SIGNALS, 0));
             for (i, u) in self.units.iter().enumerate() {
@@ -593,10 +595,12 @@ impl<'a> Machine<'a> {
 
     /// waitpid(-1, WNOHANG) until nothing is left to reap. True when PID 1 has no child
     /// at all any more (ECHILD): then no process is left on the machine, since every one
-    /// descends from PID 1 and orphans are re-parented to it.
+    /// descends from PID 1 and orphans are re-parented to it. (rustix's `wait` is pid -1;
+    /// its `waitpid(None)` is pid 0, this process group only, which misses a container
+    /// that made a session of its own, as one with a terminal does.)
     pub fn reap(&mut self) -> bool {
         loop {
-            match rustix::process::waitpid(None, WaitOptions::NOHANG) {
+            match rustix::process::wait(WaitOptions::NOHANG) {
                 Ok(Some((pid, st))) => {
                     let Some(code) = container::run::exit_code(st) else {
                         continue;
