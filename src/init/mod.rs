@@ -80,7 +80,7 @@ pub fn boot(_args: crate::sys::Args) -> i32 {
         crate::sys::process::signalfd_nonblocking(SigMask(signals::watched()))
             .map_err(|e| crate::Error::sys("signalfd", e)),
     );
-    let mut m = supervise::Machine::new(&opts, sfd, started);
+    let mut m = fatal_on_err(supervise::Machine::new(&opts, sfd, started));
     m.open_logs();
     crate::info!(
         "init: husk {} as PID 1, started {} ms after the kernel; root {}; bundles in {}",

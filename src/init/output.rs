@@ -15,46 +15,46 @@ use rustix::fs::{self, Mode, OFlags};
 /// The directory of the log files (on the /run tmpfs, outside the state root).
 pub const LOG_DIR: &core::ffi::CStr = c"/run/log/husk";
 
-/// One stream's unfinished line.
+/// The line buffers of every stream, kept out of the stack (a mapping whose pages are
+/// touched only as streams use them): `[2 * i]` is bundle i's stdout, `[2 * i + 1]` its
+/// stderr.
+pub type LineBufs = [[u8; LINE_MAX]; 2 * super::limits::BUNDLES_MAX];
+
+/// One stream's unfinished line: how much of its buffer in [`LineBufs`] is held.
+#[derive(Default, Clone, Copy)]
 pub struct Lines {
-    buf: [u8; LINE_MAX],
     len: usize,
     /// The bytes held continue a line already partly shown.
     cont: bool,
 }
 
-impl Default for Lines {
-    fn default() -> Self {
-        Lines {
-            buf: [0; LINE_MAX],
-            len: 0,
-            cont: false,
-        }
-    }
-}
-
 impl Lines {
     /// Take `data`; call `emit(piece, continuation)` for each whole line, and for each
-    /// [`LINE_MAX`] bytes of a longer one.
-    pub fn feed(&mut self, mut data: &[u8], emit: &mut dyn FnMut(&[u8], bool)) {
+    /// [`LINE_MAX`] bytes of a longer one. `buf` is this stream's buffer.
+    pub fn feed(
+        &mut self,
+        buf: &mut [u8; LINE_MAX],
+        mut data: &[u8],
+        emit: &mut dyn FnMut(&[u8], bool),
+    ) {
         while !data.is_empty() {
             let room = LINE_MAX - self.len;
             match data.iter().position(|&c| c == b'\n') {
                 Some(i) if i <= room => {
-                    self.push(&data[..i]);
-                    emit(&self.buf[..self.len], self.cont);
+                    self.push(buf, &data[..i]);
+                    emit(&buf[..self.len], self.cont);
                     self.len = 0;
                     self.cont = false;
                     data = data.get(i + 1..).unwrap_or(&[]);
                 }
                 _ if room == 0 => {
-                    emit(&self.buf[..self.len], self.cont);
+                    emit(&buf[..self.len], self.cont);
                     self.len = 0;
                     self.cont = true;
                 }
                 _ => {
                     let n = room.min(data.len());
-                    self.push(&data[..n]);
+                    self.push(buf, &data[..n]);
                     data = data.get(n..).unwrap_or(&[]);
                 }
             }
@@ -62,17 +62,17 @@ impl Lines {
     }
 
     /// Emit what is held (the stream ended without a final newline).
-    pub fn flush(&mut self, emit: &mut dyn FnMut(&[u8], bool)) {
+    pub fn flush(&mut self, buf: &[u8; LINE_MAX], emit: &mut dyn FnMut(&[u8], bool)) {
         if self.len > 0 {
-            emit(&self.buf[..self.len], self.cont);
+            emit(&buf[..self.len], self.cont);
         }
         self.len = 0;
         self.cont = false;
     }
 
-    fn push(&mut self, d: &[u8]) {
+    fn push(&mut self, buf: &mut [u8; LINE_MAX], d: &[u8]) {
         let n = d.len().min(LINE_MAX - self.len);
-        self.buf[self.len..self.len + n].copy_from_slice(&d[..n]);
+        buf[self.len..self.len + n].copy_from_slice(&d[..n]);
         self.len += n;
     }
 }
@@ -212,13 +212,14 @@ mod tests {
 
     fn run(chunks: &[&[u8]], flush: bool) -> Vec<(String, bool)> {
         let mut l = Lines::default();
+        let mut buf = [0u8; LINE_MAX];
         let mut out = Vec::new();
         let mut emit = |p: &[u8], c: bool| out.push((String::from_utf8_lossy(p).into_owned(), c));
         for c in chunks {
-            l.feed(c, &mut emit);
+            l.feed(&mut buf, c, &mut emit);
         }
         if flush {
-            l.flush(&mut emit);
+            l.flush(&buf, &mut emit);
         }
         out
     }

@@ -74,6 +74,7 @@ fn kb(text: &[u8], key: &[u8]) -> u64 {
 /// smaps_rollup counts resident pages by walking the page tables; VmRSS and VmHWM can lag
 /// by up to 64 page faults on Linux 6.1 (per-task counters synced in batches).
 fn log_memory(req: Request) {
+    crate::sys::mem::trim_stack();
     let mut a = [0u8; 2048];
     let mut b = [0u8; 2048];
     let status = crate::files::read_to(c"/proc/self/status", &mut a).unwrap_or(&mut []);

@@ -17,7 +17,7 @@
 use super::bundles::{report_parts, LOG_MAX, OUTPUT_MAX, STATE_ROOT};
 use super::config::Options;
 use super::order::{self, Deps, Indices};
-use super::output::{console_line, LogFile};
+use super::output::{console_line, LineBufs, LogFile};
 use super::policy::{next, Next, Restart, Stage, Stdio};
 use super::signals::{self, Request};
 use super::units::{Proc, State, Units};
@@ -25,6 +25,7 @@ use super::Tally;
 use crate::container::{self, create::CreateOpts};
 use crate::cpath::CPath;
 use crate::out::Buf;
+use crate::sys::mem::Zeroed;
 use crate::sys::Errno;
 use crate::{Error, Result};
 use core::fmt::Write;
@@ -55,7 +56,9 @@ pub struct Machine<'a> {
     pub stopping: bool,
     pub tally: Tally,
     /// Test protocol: stdout of the running onboot bundle, for its result line.
-    capture: Buf<OUTPUT_MAX>,
+    capture: Zeroed<Buf<OUTPUT_MAX>>,
+    /// Every stream's unfinished line (out of the stack, touched only as used).
+    lines: Zeroed<LineBufs>,
     capturing: Option<usize>,
     /// Processes reaped that were no container's (orphans).
     pub orphans: u32,
@@ -68,14 +71,17 @@ pub fn now_ms() -> u64 {
 }
 
 impl<'a> Machine<'a> {
-    pub fn new(opts: &'a Options, sfd: OwnedFd, started_ms: u64) -> Machine<'a> {
+    /// The machine's state; its large buffers in anonymous mappings, so the stack holds
+    /// little and only the pages used count.
+    pub fn new(opts: &'a Options, sfd: OwnedFd, started_ms: u64) -> Result<Machine<'a>> {
+        let mmap = |e| Error::sys("mmap", e);
         let null = rustix::fs::open(
             c"/dev/null",
             rustix::fs::OFlags::RDWR | rustix::fs::OFlags::CLOEXEC,
             rustix::fs::Mode::empty(),
         )
         .ok();
-        Machine {
+        Ok(Machine {
             opts,
             units: Units::new(),
             sfd,
@@ -85,11 +91,12 @@ impl<'a> Machine<'a> {
             request: None,
             stopping: false,
             tally: Tally::default(),
-            capture: Buf::new(),
+            capture: Zeroed::new().map_err(mmap)?,
+            lines: Zeroed::new().map_err(mmap)?,
             capturing: None,
             orphans: 0,
             started_ms,
-        }
+        })
     }
 
     /// /run/log/husk, and husk's own lines copied into husk.log there.
@@ -450,6 +457,9 @@ impl<'a> Machine<'a> {
     /// One turn of the loop: wait for the next event or deadline and handle it.
     pub fn wait(&mut self) {
         let timeout = self.run_timers();
+        // What a create or a delete needed (config parsing, hooks) is not kept resident
+        // while PID 1 waits.
+        crate::sys::mem::trim_stack();
         self.poll_once(timeout);
         self.run_timers();
         self.keep_husk_log();
@@ -759,12 +769,16 @@ impl<'a> Machine<'a> {
     fn end_stream(&mut self, i: usize, s: u8) {
         let u = &mut self.units[i];
         let name = u.name.as_str();
-        let lines = if s == STDOUT {
-            &mut u.out_lines
+        let (lines, k) = if s == STDOUT {
+            (&mut u.out_lines, 2 * i)
         } else {
-            &mut u.err_lines
+            (&mut u.err_lines, 2 * i + 1)
         };
-        lines.flush(&mut |p, c| console_line(crate::sys::stdout(), name, p, c));
+        if let Some(buf) = self.lines.get(k) {
+            lines.flush(buf, &mut |p, c| {
+                console_line(crate::sys::stdout(), name, p, c)
+            });
+        }
         if let Some(p) = &mut u.proc {
             if s == STDOUT {
                 p.stdout = None;
@@ -786,14 +800,16 @@ impl<'a> Machine<'a> {
         let u = &mut self.units[i];
         let name = u.name.as_str();
         u.log.write(self.logdir.as_ref(), name, max, data);
-        let lines = if s == STDOUT {
-            &mut u.out_lines
+        let (lines, k) = if s == STDOUT {
+            (&mut u.out_lines, 2 * i)
         } else {
-            &mut u.err_lines
+            (&mut u.err_lines, 2 * i + 1)
         };
-        lines.feed(data, &mut |p, c| {
-            console_line(crate::sys::stdout(), name, p, c)
-        });
+        if let Some(buf) = self.lines.get_mut(k) {
+            lines.feed(buf, data, &mut |p, c| {
+                console_line(crate::sys::stdout(), name, p, c)
+            });
+        }
         if s == STDOUT && self.capturing == Some(i) {
             self.capture.push_bytes(data);
         }

@@ -52,6 +52,7 @@ pub struct Unit {
     /// Why it is Invalid or Failed.
     pub error: Option<Error>,
     pub proc: Option<Proc>,
+    /// Unfinished stdout and stderr lines (their bytes are in the machine's line buffers).
     pub out_lines: Lines,
     pub err_lines: Lines,
     pub log: LogFile,

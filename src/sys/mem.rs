@@ -97,3 +97,40 @@ impl<T: Zeroable> core::ops::DerefMut for Zeroed<T> {
 
 // SAFETY: zero is a valid u32, arrays of them have no Drop and alignment 4.
 unsafe impl<const N: usize> Zeroable for [u32; N] {}
+// SAFETY: zero bytes are valid u8s; arrays of arrays of them have no Drop and alignment 1.
+unsafe impl<const N: usize, const M: usize> Zeroable for [[u8; N]; M] {}
+// SAFETY: a Buf is a byte array, a usize length and a bool: all zero is the empty buffer
+// (length 0, not truncated), it has no Drop, and its alignment is that of usize.
+unsafe impl<const N: usize> Zeroable for crate::out::Buf<N> {}
+
+/// How far below the current stack pointer [`trim_stack`] gives pages back.
+pub const STACK_TRIM_MAX: usize = 4 << 20;
+
+/// Give back to the kernel the stack pages below the caller's frame (madvise
+/// MADV_DONTNEED), so that a deep call that has returned (husk as PID 1 creating a
+/// container: config parsing, hooks) does not keep its pages resident for the life of the
+/// machine. They come back zero-filled if the stack grows there again. The page holding
+/// the current stack pointer and the one below it are kept.
+pub fn trim_stack() {
+    let marker = 0u8;
+    let sp = core::hint::black_box(&marker) as *const u8 as usize;
+    let keep = (sp & !4095).saturating_sub(4096);
+    let start = keep.saturating_sub(STACK_TRIM_MAX);
+    if keep <= start {
+        return;
+    }
+    // SAFETY: [start, keep) lies wholly below the live part of this process's only stack
+    // (the caller's frame and this one sit above `keep`, with a page of margin for a red
+    // zone), so no live Rust object is there: husk is single-threaded and installs no
+    // signal handler that could run on this stack, and MADV_DONTNEED on private
+    // anonymous memory only makes later reads see zeros. Unmapped parts of the range
+    // (below the stack's lowest page) make the call return ENOMEM after it has dropped the
+    // mapped ones; that error is expected and ignored.
+    let _ = unsafe {
+        rustix::mm::madvise(
+            start as *mut core::ffi::c_void,
+            keep - start,
+            rustix::mm::Advice::LinuxDontNeed,
+        )
+    };
+}
