@@ -36,7 +36,7 @@ apt_for() { # arch suite -> sets $apt and the array opts
 fetch() { # name arch suite meta
     local name=$1 arch=$2 suite=$3 meta=$4
     local out=$cache/kernels/$name
-    [ -s "$out/vmlinuz" ] && return 0
+    [ -s "$out/vmlinuz" ] && [ -s "$out/brd.ko" ] && return 0
     mkdir -p "$out"
     local apt opts
     apt_for "$arch" "$suite"
@@ -52,6 +52,9 @@ fetch() { # name arch suite meta
     tmp=$(mktemp -d)
     dpkg-deb -x "$deb" "$tmp"
     cp "$tmp"/boot/vmlinuz-* "$out/vmlinuz"
+    # The RAM disk driver (block major 1, no dependencies): PID 1 loads it in the scenarios
+    # boot (husk.modules=brd) so blockIO limits have a real device (/dev/ram0 is 1:0).
+    cp "$tmp"/lib/modules/*/kernel/drivers/block/brd.ko "$out/brd.ko"
     echo "$pkg" >"$out/package"
     rm -rf "$tmp"
 }

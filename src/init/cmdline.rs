@@ -7,6 +7,9 @@
 //! - `husk.test`: test protocol (`HUSK-RESULT` per onboot bundle, `HUSK-DONE`; power off
 //!   once idle)
 //! - `husk.checks`: with `husk.test`, run the built-in checks first
+//! - `husk.modules=NAME[,NAME...]`: kernel modules to load, in order, from
+//!   `/lib/modules/NAME.ko` (no dependency resolution: list dependencies first), before
+//!   any bundle runs; e.g. a block driver a bundle's `blockIO` limits name
 //!
 //! Unknown `husk.*` words are reported (a warning) and otherwise ignored.
 
@@ -18,6 +21,8 @@ pub struct Cmdline {
     pub debug: bool,
     pub test: bool,
     pub checks: bool,
+    /// `husk.modules=`: comma-separated module names.
+    pub modules: Option<Buf<256>>,
     /// The first unknown `husk.` word, for a warning.
     pub unknown: Option<Buf<64>>,
 }
@@ -47,6 +52,7 @@ pub fn parse(text: &[u8]) -> Cmdline {
         debug: false,
         test: false,
         checks: false,
+        modules: None,
         unknown: None,
     };
     for w in text
@@ -62,6 +68,8 @@ pub fn parse(text: &[u8]) -> Cmdline {
                     o.bundles = path(d);
                 } else if let Some(d) = w.strip_prefix(b"husk.config=") {
                     o.config = path(d);
+                } else if let Some(d) = w.strip_prefix(b"husk.modules=") {
+                    o.modules = path(d);
                 } else if w.starts_with(b"husk.") && o.unknown.is_none() {
                     let mut b = Buf::new();
                     b.push_bytes(w);
@@ -84,6 +92,8 @@ mod tests {
         assert_eq!(o.bundles.unwrap().as_bytes(), b"/b");
         assert_eq!(o.config.unwrap().as_bytes(), b"/c.json");
         assert!(o.unknown.is_none());
+        let o = parse(b"husk.modules=configfs,null_blk");
+        assert_eq!(o.modules.unwrap().as_str(), "configfs,null_blk");
         let o = parse(b"husk.bundles= husk.chekcs");
         assert!(o.bundles.is_none());
         assert_eq!(o.unknown.unwrap().as_bytes(), b"husk.chekcs");

@@ -28,6 +28,7 @@ pub mod cmdline;
 pub mod config;
 pub mod limits;
 pub mod minit;
+pub mod modules;
 pub mod mounts;
 pub mod order;
 pub mod output;
@@ -105,6 +106,10 @@ pub fn boot(_args: crate::sys::Args) -> i32 {
         mounts::root_mode(opts.root);
     }
     mounts::enable_controllers();
+    if let Some(list) = &cmd.modules {
+        // Before any bundle: their limits may name a device a module provides.
+        modules::load(list.as_str());
+    }
     mounts::set_hostname(opts.hostname.as_bytes());
     if opts.loopback {
         mounts::loopback();
