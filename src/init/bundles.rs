@@ -156,7 +156,7 @@ pub fn report_parts(
     match error {
         Some(e) => {
             let _ = b.write_str("{\"husk_error\":\"");
-            let t = super::supervise::joined(e, log);
+            let t = super::start::joined(e, log);
             let _ = json_escape(&mut b, t.as_str());
             let _ = b.write_str("\"}");
         }

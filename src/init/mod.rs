@@ -36,6 +36,8 @@ pub mod policy;
 pub mod power;
 pub mod shutdown;
 pub mod signals;
+pub mod start;
+pub mod streams;
 pub mod supervise;
 pub mod switch;
 pub mod units;
