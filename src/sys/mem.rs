@@ -111,6 +111,9 @@ pub const STACK_TRIM_MAX: usize = 4 << 20;
 /// container: config parsing, hooks) does not keep its pages resident for the life of the
 /// machine. They come back zero-filled if the stack grows there again. The page holding
 /// the current stack pointer and the one below it are kept.
+///
+/// Only for a single-threaded process running on its main stack, as husk always is: on a
+/// thread's stack (a test harness) the range below could be another mapping in use.
 pub fn trim_stack() {
     let marker = 0u8;
     let sp = core::hint::black_box(&marker) as *const u8 as usize;
@@ -121,9 +124,11 @@ pub fn trim_stack() {
     }
     // SAFETY: [start, keep) lies wholly below the live part of this process's only stack
     // (the caller's frame and this one sit above `keep`, with a page of margin for a red
-    // zone), so no live Rust object is there: husk is single-threaded and installs no
-    // signal handler that could run on this stack, and MADV_DONTNEED on private
-    // anonymous memory only makes later reads see zeros. Unmapped parts of the range
+    // zone), so no live Rust object is there: husk is single-threaded, runs on the main
+    // stack, and installs no signal handler that could run on it; MADV_DONTNEED on private
+    // anonymous memory only makes later reads see zeros. Nothing else is mapped there: the
+    // kernel places mmap regions at least 128 MiB below the main stack's top (mmap_base's
+    // gap), more than STACK_TRIM_MAX plus any stack husk uses. Unmapped parts of the range
     // (below the stack's lowest page) make the call return ENOMEM after it has dropped the
     // mapped ones; that error is expected and ignored.
     let _ = unsafe {
