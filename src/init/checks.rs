@@ -14,17 +14,18 @@ use rustix::mount::{
 /// EINVAL on an initramfs root, so it proves [`super::switch`] did its job.
 pub fn pivot_root(mask: SigMask, root: super::switch::Root, tally: &mut Tally) {
     use super::switch::Root;
-    let (moved, seen) = match root {
-        Root::Kept => (false, "kept"),
-        Root::Moved { mountinfo: true } => (true, "mountinfo"),
-        Root::Moved { mountinfo: false } => (true, "statfs"),
+    let (moved, seen, copied) = match root {
+        Root::Kept => (false, "kept", false),
+        Root::Moved { mountinfo, copied } => {
+            (true, if mountinfo { "mountinfo" } else { "statfs" }, copied)
+        }
     };
     let out = run_captured(mask, || {
         let r = try_pivot();
         let mut b = crate::out::Buf::<256>::new();
         let _ = write!(
             b,
-            "{{\"check\":\"pivot_root\",\"root_moved\":{moved},\"initramfs_seen_by\":\"{seen}\",\"ok\":{}",
+            "{{\"check\":\"pivot_root\",\"root_moved\":{moved},\"root_copied\":{copied},\"initramfs_seen_by\":\"{seen}\",\"ok\":{}",
             r.is_ok()
         );
         if let Err(e) = r {

@@ -91,7 +91,8 @@ pub fn boot(_args: crate::sys::Args) -> i32 {
         started,
         match moved {
             switch::Root::Kept => "kept (not an initramfs)",
-            switch::Root::Moved { .. } => "moved from the initramfs to a tmpfs",
+            switch::Root::Moved { copied: false, .. } => "the initramfs (a tmpfs), bound onto /",
+            switch::Root::Moved { copied: true, .. } => "copied from the initramfs to a tmpfs",
         },
         opts.bundles.as_str()
     );
