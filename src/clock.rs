@@ -1,5 +1,6 @@
 //! Wall-clock time as RFC 3339 (`2026-11-29T17:00:00.123456789Z`), for log lines and the
-//! `created` field of the state, without a libc or time zone database (always UTC).
+//! `created` field of the state, without a libc or time zone database (always UTC); and
+//! time since boot as the kernel's log prefix (`[   12.345678]`), for PID 1's log files.
 
 use core::fmt;
 
@@ -16,6 +17,34 @@ impl Rfc3339 {
             secs: t.tv_sec,
             nanos: t.tv_nsec as u32,
         }
+    }
+}
+
+/// CLOCK_MONOTONIC as the kernel prints its own lines' time (`[   12.345678]`: seconds
+/// right-aligned in 5 columns, microseconds). PID 1's log files use it rather than the
+/// wall clock: an appliance often boots with no battery-backed clock and sets the time
+/// late (NTP) or never, so wall-clock stamps would jump or read 1970, while this clock
+/// starts with the kernel, never jumps, and lines up with `dmesg` (printk's clock does not
+/// count suspended time either).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Uptime {
+    pub secs: u64,
+    pub micros: u32,
+}
+
+impl Uptime {
+    pub fn now() -> Uptime {
+        let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+        Uptime {
+            secs: t.tv_sec as u64,
+            micros: (t.tv_nsec / 1000) as u32,
+        }
+    }
+}
+
+impl fmt::Display for Uptime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{:5}.{:06}]", self.secs, self.micros)
     }
 }
 
@@ -58,6 +87,21 @@ mod tests {
     use super::*;
     extern crate std;
     use std::format;
+
+    #[test]
+    fn uptime_as_the_kernel_prints_it() {
+        let u = |secs, micros| format!("{}", Uptime { secs, micros });
+        assert_eq!(u(0, 0), "[    0.000000]");
+        assert_eq!(u(12, 345_678), "[   12.345678]");
+        assert_eq!(u(99_999, 999_999), "[99999.999999]");
+        // a machine up for more than 27 hours: the field widens, as the kernel's does
+        assert_eq!(u(123_456, 1), "[123456.000001]");
+        let now = format!("{}", Uptime::now());
+        assert!(
+            now.starts_with('[') && now.ends_with(']') && now.len() >= 14,
+            "{now}"
+        );
+    }
 
     #[test]
     fn formats_known_instants() {

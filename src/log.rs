@@ -69,7 +69,8 @@ pub fn set_capture(fd: Option<BorrowedFd<'_>>) {
     CAPTURE_FD.store(fd.map_or(-1, |f| f.as_raw_fd()), Relaxed);
 }
 
-/// Also write every stderr line (not the captured ones) to `fd`, until called with `None`.
+/// Also write every stderr line (not the captured ones) to `fd`, each prefixed with the
+/// time since boot (`[   12.345678] husk: ...`), until called with `None`.
 /// The caller keeps `fd` open until then.
 pub fn set_tee(fd: Option<BorrowedFd<'_>>) {
     use rustix::fd::AsRawFd;
@@ -117,7 +118,12 @@ pub fn emit(l: Level, args: fmt::Arguments<'_>) {
             let _ = b.write_to(crate::sys::stderr());
             let tee = TEE_FD.load(Relaxed);
             if tee >= 0 {
-                let _ = b.write_to(crate::sys::borrow_fd(tee));
+                // The log file's lines carry the time since boot (see clock::Uptime); the
+                // console's stay as they are. One write per line, as everywhere.
+                let mut t = Buf::<1040>::new();
+                let _ = write!(t, "{} ", crate::clock::Uptime::now());
+                t.push_bytes(b.as_bytes());
+                let _ = t.write_to(crate::sys::borrow_fd(tee));
             }
         }
     }

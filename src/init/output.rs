@@ -1,8 +1,13 @@
 //! Where containers' output goes: each stdout and stderr line to the console as
 //! `[name] line` (a line longer than [`LINE_MAX`] in pieces, the later ones `[name]+ ...`),
-//! and the raw bytes to `/run/log/husk/<name>.log`; husk's own lines to `husk.log` there.
-//! A log file that grows past its cap is renamed to `<name>.log.1` (replacing the previous
-//! one) and started again, so each name keeps at most twice the cap on the /run tmpfs.
+//! and to `/run/log/husk/<name>.log` as written, each line there prefixed with the time
+//! since boot as the kernel prints it (`[   12.345678] line`, see [`crate::clock::Uptime`]
+//! for why not the wall clock); husk's own lines to `husk.log` there, prefixed the same
+//! way. The console's lines carry no time: the console is read live (or by a harness that
+//! matches whole lines), and the kernel's own lines there have theirs only with
+//! `printk.time`. A log file that grows past its cap is renamed to `<name>.log.1`
+//! (replacing the previous one) and started again, so each name keeps at most twice the
+//! cap on the /run tmpfs.
 //!
 //! Runs in PID 1; nothing here may block it except the console itself.
 
@@ -91,6 +96,18 @@ pub fn console_line(console: BorrowedFd<'_>, name: &str, piece: &[u8], cont: boo
 pub struct LogFile {
     fd: Option<OwnedFd>,
     written: u64,
+    /// The last byte written ended no line: the next bytes continue it (no time prefix).
+    mid_line: bool,
+}
+
+/// The time prefix of a log file's line: `[   12.345678] `.
+pub type Stamp = Buf<32>;
+
+/// The prefix for a line that starts now.
+pub fn stamp_now() -> Stamp {
+    let mut b = Stamp::new();
+    let _ = write!(b, "{} ", crate::clock::Uptime::now());
+    b
 }
 
 /// `<name>.log` or `<name>.log.1`.
@@ -123,6 +140,7 @@ impl LogFile {
                 LogFile {
                     fd: Some(fd),
                     written,
+                    mid_line: false,
                 }
             }
             Err(e) => {
@@ -139,14 +157,33 @@ impl LogFile {
         self.fd.as_ref().map(|f| f.as_fd())
     }
 
-    /// Append `data`; once the file holds `max` bytes or more, rotate it.
-    pub fn write(&mut self, dir: Option<&OwnedFd>, name: &str, max: u32, data: &[u8]) {
-        let Some(fd) = &self.fd else { return };
-        if crate::out::write_all(fd, data).is_ok() {
-            self.written += data.len() as u64;
-        }
-        if self.written >= max as u64 {
-            self.rotate(dir, name);
+    /// Append `data`, each line that starts in it prefixed with `stamp` (the time it was
+    /// read: a line written in pieces keeps its first piece's); once the file holds `max`
+    /// bytes or more, rotate it (a line cut there starts the new file with a prefix again).
+    pub fn write(
+        &mut self,
+        dir: Option<&OwnedFd>,
+        name: &str,
+        max: u32,
+        stamp: &[u8],
+        mut data: &[u8],
+    ) {
+        while !data.is_empty() {
+            let Some(fd) = &self.fd else { return };
+            let end = data
+                .iter()
+                .position(|&c| c == b'\n')
+                .map_or(data.len(), |i| i + 1);
+            let (piece, rest) = data.split_at(end);
+            let prefix = if self.mid_line { &[][..] } else { stamp };
+            if write_both(fd, prefix, piece).is_ok() {
+                self.written += (prefix.len() + piece.len()) as u64;
+            }
+            self.mid_line = piece.last() != Some(&b'\n');
+            data = rest;
+            if self.written >= max as u64 {
+                self.rotate(dir, name);
+            }
         }
     }
 
@@ -178,6 +215,26 @@ impl LogFile {
     pub fn close(&mut self) {
         self.fd = None;
         self.written = 0;
+        self.mid_line = false;
+    }
+}
+
+/// `a` then `b` in one writev(2) (a line and its prefix land together); the rest of a
+/// short write with plain writes.
+fn write_both(fd: &OwnedFd, a: &[u8], b: &[u8]) -> Result<(), rustix::io::Errno> {
+    use rustix::io::IoSlice;
+    let n = loop {
+        match rustix::io::writev(fd, &[IoSlice::new(a), IoSlice::new(b)]) {
+            Err(rustix::io::Errno::INTR) => continue,
+            r => break r?,
+        }
+    };
+    match n.checked_sub(a.len()) {
+        Some(k) => crate::out::write_all(fd, b.get(k..).unwrap_or(&[])),
+        None => {
+            crate::out::write_all(fd, a.get(n..).unwrap_or(&[]))?;
+            crate::out::write_all(fd, b)
+        }
     }
 }
 
@@ -262,17 +319,43 @@ mod tests {
         )
         .unwrap();
         let mut f = LogFile::open(Some(&dir), "svc");
-        f.write(Some(&dir), "svc", 10, b"12345");
-        f.write(Some(&dir), "svc", 10, b"67890ab");
-        f.write(Some(&dir), "svc", 10, b"cd");
+        f.write(Some(&dir), "svc", 15, b"T1 ", b"12345");
+        f.write(Some(&dir), "svc", 15, b"T2 ", b"67890ab");
+        f.write(Some(&dir), "svc", 15, b"T3 ", b"cd");
         let cur = std::fs::read(tmp.join("svc.log")).unwrap();
         let old = std::fs::read(tmp.join("svc.log.1")).unwrap();
-        assert_eq!(old, b"1234567890ab");
-        assert_eq!(cur, b"cd");
+        assert_eq!(old, b"T1 1234567890ab");
+        assert_eq!(cur, b"T3 cd");
         // a file that drops everything
         let mut none = LogFile::open(None, "x");
-        none.write(None, "x", 10, b"abc");
+        none.write(None, "x", 10, b"T ", b"abc");
         assert!(none.fd().is_none());
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
+
+    #[test]
+    fn every_log_line_starts_with_its_time() {
+        let tmp = std::env::temp_dir().join(format!("husk-logstamp-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).unwrap();
+        let dir = fs::open(
+            tmp.to_str().unwrap(),
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .unwrap();
+        let mut f = LogFile::open(Some(&dir), "svc");
+        // lines split across reads keep the time of their first piece
+        f.write(Some(&dir), "svc", 1 << 20, b"[1] ", b"one\ntw");
+        f.write(Some(&dir), "svc", 1 << 20, b"[2] ", b"o\n\nthree\nfo");
+        f.write(Some(&dir), "svc", 1 << 20, b"[3] ", b"ur\n");
+        let text = std::fs::read_to_string(tmp.join("svc.log")).unwrap();
+        assert_eq!(text, "[1] one\n[1] two\n[2] \n[2] three\n[2] four\n");
+        // the real prefix: the kernel's format, then one space
+        let s = stamp_now();
+        let t = s.as_str();
+        let (secs, micros) = t[1..t.len() - 2].trim_start().split_once('.').unwrap();
+        assert!(t.starts_with('[') && t.ends_with("] "), "{t}");
+        assert!(secs.parse::<u64>().is_ok() && micros.len() == 6, "{t}");
         std::fs::remove_dir_all(&tmp).unwrap();
     }
 }

@@ -87,7 +87,11 @@ impl Machine<'_> {
         let max = self.opts.log_max_bytes;
         let u = &mut self.units[i];
         let name = u.name.as_str();
-        u.log.write(self.logdir.as_ref(), name, max, data);
+        if u.log.fd().is_some() {
+            let stamp = super::output::stamp_now();
+            u.log
+                .write(self.logdir.as_ref(), name, max, stamp.as_bytes(), data);
+        }
         let (lines, k) = if s == STDOUT {
             (&mut u.out_lines, 2 * i)
         } else {
