@@ -34,6 +34,7 @@ pub mod order;
 pub mod output;
 pub mod policy;
 pub mod power;
+pub mod restart;
 pub mod shutdown;
 pub mod signals;
 pub mod start;

@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | `org.husk.stage` | `onboot` (run to completion, in name order, before services) or `service` | `service` |
 //! | `org.husk.required` | `true`/`false`: if it fails for good, the boot stops and the machine shuts down | `false` |
-//! | `org.husk.restart` | `no`, `on-failure` (exit status not 0, or killed), `always` (services only) | `no` |
+//! | `org.husk.restart` | `no`, `on-failure` (exit status not 0, killed, or its create or start failed), `always` (services only) | `no` |
 //! | `org.husk.restart-max` | consecutive restarts before giving up, or `unlimited` | `5` |
 //! | `org.husk.restart-delay` | first back-off delay (doubles each restart) | `100ms` |
 //! | `org.husk.restart-delay-max` | longest back-off delay | `30s` |
@@ -271,6 +271,18 @@ pub fn next(p: &Policy, code: i32, ran_ms: u64, consecutive: u32) -> Next {
     }
 }
 
+/// The status a start that failed counts as: not 0, so a failure (no process ever ran,
+/// so it cannot clash with an exit status, which is 0 to 255).
+pub const START_FAILED: i32 = -1;
+
+/// The decision after a service's container could not be created or started, having been
+/// restarted `consecutive` times in a row before: a failed run of no length (see
+/// [`super::restart`]), so `on-failure` and `always` start it again with the same
+/// back-off and count, and `no` leaves it failed.
+pub fn after_start_failure(p: &Policy, consecutive: u32) -> Next {
+    next(p, START_FAILED, 0, consecutive)
+}
+
 fn boolean(v: &str) -> Option<bool> {
     match v {
         "true" => Some(true),
@@ -460,6 +472,47 @@ mod tests {
             next(&x, 1, 0, 1000),
             Next::Restart {
                 n: 1001,
+                delay_ms: 30_000
+            }
+        );
+    }
+
+    #[test]
+    fn a_failed_start_is_restarted_as_a_failed_run() {
+        let mut x = p();
+        // restart no: failed for good at once
+        assert_eq!(after_start_failure(&x, 0), Next::Done);
+        x.set("org.husk.restart", "on-failure").unwrap();
+        x.set("org.husk.restart-max", "2").unwrap();
+        assert_eq!(
+            after_start_failure(&x, 0),
+            Next::Restart {
+                n: 1,
+                delay_ms: 100
+            }
+        );
+        // the same back-off and count as exits: consecutive failures of either kind add up
+        assert_eq!(
+            next(&x, 3, 0, 0),
+            after_start_failure(&x, 0),
+            "an exit and a failed start are alike"
+        );
+        assert_eq!(
+            after_start_failure(&x, 1),
+            Next::Restart {
+                n: 2,
+                delay_ms: 200
+            }
+        );
+        assert_eq!(after_start_failure(&x, 2), Next::GiveUp);
+        // always: a failed start is never a success that ends the restarts
+        x.set("org.husk.restart", "always").unwrap();
+        assert_eq!(after_start_failure(&x, 2), Next::GiveUp);
+        x.set("org.husk.restart-max", "unlimited").unwrap();
+        assert_eq!(
+            after_start_failure(&x, 40),
+            Next::Restart {
+                n: 41,
                 delay_ms: 30_000
             }
         );

@@ -40,7 +40,7 @@ impl Machine<'_> {
             Err(e) => {
                 let text = joined(&e, log.as_bytes());
                 crate::error!("{}: cannot start: {}", name, text.as_str());
-                self.failed(i, e, log.as_bytes());
+                self.start_failed(i, e, log.as_bytes());
             }
         }
     }
@@ -196,14 +196,17 @@ fn drain_into<const N: usize>(r: &OwnedFd, out: &mut Buf<N>) {
     }
 }
 
-/// The error, then each line husk logged while trying (`husk: ` dropped), joined by "; ".
+/// The error, then each line husk logged while trying (`husk: ` dropped), joined by "; "
+/// (an error that was logged already prints as nothing: then the lines alone).
 pub fn joined(e: &Error, log: &[u8]) -> Buf<{ LOG_MAX + 256 }> {
     let mut t = Buf::new();
     let _ = write!(t, "{e}");
     for line in log.split(|&c| c == b'\n') {
         let line = line.strip_prefix(b"husk: ").unwrap_or(line).trim_ascii();
         if !line.is_empty() {
-            t.push_bytes(b"; ");
+            if !t.is_empty() {
+                t.push_bytes(b"; ");
+            }
             t.push_bytes(line);
         }
     }
@@ -239,5 +242,8 @@ mod tests {
         let e = Error::state("boom");
         let t = joined(&e, b"husk: create: x\n\nhusk: warning: y\n");
         assert_eq!(t.as_str(), "boom; create: x; warning: y");
+        // the child's error, reported in its own line already
+        let t = joined(&Error::reported(), b"husk: create: mounts[1]: ENOENT\n");
+        assert_eq!(t.as_str(), "create: mounts[1]: ENOENT");
     }
 }

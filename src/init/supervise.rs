@@ -18,7 +18,7 @@ use super::bundles::{OUTPUT_MAX, STATE_ROOT};
 use super::config::Options;
 use super::order::{self, Deps, Indices};
 use super::output::{LineBufs, LogFile};
-use super::policy::{next, Next, Restart, Stage};
+use super::policy::{next, Stage};
 use super::signals::{self, Request};
 use super::units::{State, Units};
 use super::Tally;
@@ -521,49 +521,8 @@ impl<'a> Machine<'a> {
             return;
         }
         let ran = now.saturating_sub(u.started_ms);
-        match next(&u.policy, code, ran, u.restarts) {
-            Next::Restart { n, delay_ms } => {
-                u.restarts = n;
-                u.total_restarts += 1;
-                u.state = State::Backoff;
-                u.due_ms = now.saturating_add(delay_ms as u64);
-                let mut max = Buf::<16>::new();
-                match u.policy.restart_max {
-                    Some(m) => {
-                        let _ = write!(max, "{m}");
-                    }
-                    None => {
-                        let _ = max.write_str("unlimited");
-                    }
-                }
-                crate::info!(
-                    "{}: restart {} of {} in a row in {} ms ({} in all)",
-                    name,
-                    n,
-                    max.as_str(),
-                    delay_ms,
-                    u.total_restarts
-                );
-            }
-            Next::Done => {
-                u.state = State::Exited(code);
-                if code != 0 && u.policy.restart == Restart::No && u.policy.required {
-                    self.required_failed(name.as_str());
-                }
-            }
-            Next::GiveUp => {
-                u.state = State::Exited(code);
-                crate::error!(
-                    "{}: gave up after {} restarts in a row ({} in all)",
-                    name,
-                    u.restarts,
-                    u.total_restarts
-                );
-                if u.policy.required {
-                    self.required_failed(name.as_str());
-                }
-            }
-        }
+        let decision = next(&u.policy, code, ran, u.restarts);
+        self.apply_restart_policy(i, decision, State::Exited(code), true, now);
     }
 }
 
