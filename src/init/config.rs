@@ -1,8 +1,9 @@
 //! PID 1's settings: defaults, then `/etc/husk/init.json` (optional), then the kernel
 //! command line (`husk.*`, see [`super::cmdline`]), which wins.
 //!
-//! init.json is one flat JSON object; every key is optional, an unknown key or a value of
-//! the wrong type makes the whole file an error (logged; the defaults are used):
+//! init.json is one JSON object, flat but for `mounts`; every key is optional, an unknown
+//! key or a value of the wrong type makes the whole file an error (logged; the defaults
+//! are used):
 //!
 //! | key | value | default |
 //! |---|---|---|
@@ -15,8 +16,10 @@
 //! | `stop_timeout` | default `org.husk.stop-timeout` (duration: `10s`, `500ms`) | `10s` |
 //! | `on_idle` | when no bundle runs or will restart: `stay`, `halt`, `poweroff`, `reboot` | `stay` (`poweroff` with `husk.test`) |
 //! | `on_failure` | when a required bundle fails: `halt`, `poweroff`, `reboot` | `poweroff` |
+//! | `mounts` | filesystems mounted before any bundle: OCI mounts (see [`super::fstab`]) | none |
 
 use super::cmdline::Cmdline;
+use super::fstab::FsTab;
 use super::limits::INIT_JSON_MAX;
 use super::policy::duration;
 use super::signals::Power;
@@ -49,6 +52,8 @@ pub struct Options {
     /// None: stay up.
     pub on_idle: Option<Power>,
     pub on_failure: Power,
+    /// init.json `mounts`.
+    pub mounts: FsTab,
 }
 
 impl Default for Options {
@@ -65,6 +70,7 @@ impl Default for Options {
             stop_timeout_ms: 10_000,
             on_idle: None,
             on_failure: Power::Poweroff,
+            mounts: FsTab::default(),
         };
         let _ = o.bundles.write_str(DEFAULT_BUNDLES);
         let _ = o.hostname.write_str(DEFAULT_HOSTNAME);
@@ -83,6 +89,7 @@ const KEYS: &[(&str, &str)] = &[
     ("stop_timeout", "init.json: stop_timeout"),
     ("on_idle", "init.json: on_idle"),
     ("on_failure", "init.json: on_failure"),
+    ("mounts", "init.json: mounts"),
 ];
 
 /// A JSON value of the flat object.
@@ -93,23 +100,25 @@ enum Value<'a> {
     Bool(bool),
 }
 
-/// Apply the text of init.json to `o`. On error `o` is left as it was.
+/// Apply the text of init.json to `o` (its `mounts` replace any `o` has). On error `o` is
+/// left as it was.
 pub fn apply_json(o: &mut Options, text: &[u8]) -> Result<()> {
     let mut next = Options {
         bundles: Buf::new(),
         hostname: Buf::new(),
+        mounts: FsTab::default(),
         ..*o
     };
     next.bundles.push_bytes(o.bundles.as_bytes());
     next.hostname.push_bytes(o.hostname.as_bytes());
     let mut seen = 0u32;
     let mut p = Parser { b: text, pos: 0 };
-    p.object(&mut |key, value| {
+    p.object(&mut |key, p| {
         let i = KEYS.iter().position(|(k, _)| *k == key).ok_or(
             Error::spec(
                 "init.json",
                 "unknown key (accepted: hostname, bundles, debug, loopback, root, \
-                 log_max_bytes, stop_timeout, on_idle, on_failure)",
+                 log_max_bytes, stop_timeout, on_idle, on_failure, mounts)",
             )
             .value(key.as_bytes()),
         )?;
@@ -117,6 +126,10 @@ pub fn apply_json(o: &mut Options, text: &[u8]) -> Result<()> {
             return Err(Error::spec("init.json", "duplicate key").value(key.as_bytes()));
         }
         seen |= 1 << i;
+        if key == "mounts" {
+            return super::fstab::parse(p, &mut next.mounts);
+        }
+        let value = p.value()?;
         set(&mut next, i, value)
     })?;
     *o = next;
@@ -252,16 +265,16 @@ pub fn load(c: &Cmdline) -> (Options, Option<Error>) {
     (o, err)
 }
 
-/// A strict parser of one flat object: string keys, values string, unsigned integer or
-/// boolean; strings without escapes other than `\"`, `\\` and `\/` (decoded in place is
-/// not possible on a shared slice, so those three are refused if they would need it).
-struct Parser<'a> {
+/// A strict parser of one object: string keys, values string, unsigned integer or
+/// boolean (the caller reads `mounts`' array itself, see [`super::fstab`]); strings without
+/// escapes (decoding in place is not possible on a shared slice, so they are refused).
+pub struct Parser<'a> {
     b: &'a [u8],
     pos: usize,
 }
 
 impl<'a> Parser<'a> {
-    fn err(&self, msg: &'static str) -> Error {
+    pub fn err(&self, msg: &'static str) -> Error {
         Error::json("init.json", msg, self.pos)
     }
 
@@ -275,7 +288,13 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn eat(&mut self, c: u8) -> bool {
+    /// The next byte after white space, not consumed.
+    pub fn peek(&mut self) -> Option<u8> {
+        self.ws();
+        self.b.get(self.pos).copied()
+    }
+
+    pub fn eat(&mut self, c: u8) -> bool {
         self.ws();
         if self.b.get(self.pos) == Some(&c) {
             self.pos += 1;
@@ -285,7 +304,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn string(&mut self) -> Result<&'a str> {
+    pub fn string(&mut self) -> Result<&'a str> {
         if !self.eat(b'"') {
             return Err(self.err("expected a string"));
         }
@@ -337,7 +356,8 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn object(&mut self, f: &mut dyn FnMut(&'a str, Value<'a>) -> Result<()>) -> Result<()> {
+    /// The object, calling `f` with each key and the parser at its value (which `f` reads).
+    fn object(&mut self, f: &mut dyn FnMut(&'a str, &mut Parser<'a>) -> Result<()>) -> Result<()> {
         if !self.eat(b'{') {
             return Err(self.err("expected an object"));
         }
@@ -347,8 +367,7 @@ impl<'a> Parser<'a> {
                 if !self.eat(b':') {
                     return Err(self.err("expected ':'"));
                 }
-                let v = self.value()?;
-                f(key, v)?;
+                f(key, self)?;
                 if self.eat(b',') {
                     continue;
                 }
@@ -409,7 +428,7 @@ mod tests {
         assert_eq!(
             perr(r#"{"hostnmae":"x"}"#),
             "init.json: unknown key (accepted: hostname, bundles, debug, loopback, root, \
-             log_max_bytes, stop_timeout, on_idle, on_failure) \"hostnmae\""
+             log_max_bytes, stop_timeout, on_idle, on_failure, mounts) \"hostnmae\""
         );
         assert_eq!(
             perr(r#"{"debug":"yes"}"#),
@@ -428,7 +447,8 @@ mod tests {
         assert!(perr(r#"{"on_idle":"off"}"#).contains("stay"));
         assert!(perr(r#"{} x"#).contains("trailing"));
         assert!(perr(r#"{"hostname":"a\"b"}"#).contains("escapes"));
-        assert!(perr(r#"{"nested":{}}"#).contains("expected"));
+        assert!(perr(r#"{"debug":{}}"#).contains("expected"));
+        assert!(perr(r#"{"nested":{}}"#).contains("unknown key"));
         assert!(perr("[]").contains("object"));
     }
 

@@ -18,6 +18,12 @@ pub const LINE_MAX: usize = 512;
 /// is an error: nothing is unmounted, `/` is remounted read-only after the sync).
 pub const MOUNTINFO_MAX: usize = 16 * 1024;
 
+/// Entries of init.json `mounts`.
+pub const MOUNTS_MAX: usize = 8;
+/// Bytes of init.json `mounts`' strings together (destinations, sources, types and
+/// filesystem data, a NUL after each), kept for the mounts without a heap.
+pub const MOUNTS_TEXT_MAX: usize = 2048;
+
 /// (what, limit, unit) for the README.
 pub const CAPACITIES: &[(&str, usize, &str)] = &[
     ("bundles", BUNDLES_MAX, "bundles per boot"),
@@ -26,4 +32,10 @@ pub const CAPACITIES: &[(&str, usize, &str)] = &[
     ("/etc/husk/init.json", INIT_JSON_MAX, "bytes"),
     ("console line piece", LINE_MAX, "bytes"),
     ("/proc/self/mountinfo at shutdown", MOUNTINFO_MAX, "bytes"),
+    ("init.json mounts", MOUNTS_MAX, "entries"),
+    (
+        "init.json mounts (strings)",
+        MOUNTS_TEXT_MAX,
+        "bytes of destinations, sources, types and data",
+    ),
 ];

@@ -6,7 +6,8 @@
 //! mode the built-in checks ([`checks`], [`cglive`]); read the bundles ([`units`]); run
 //! the onboot bundles, then supervise the services ([`supervise`]) until a signal asks for
 //! the end ([`signals`]); stop everything in order and power off ([`shutdown`],
-//! [`power`]).
+//! [`power`]). init.json's own mounts ([`fstab`]) come after the modules, before the
+//! bundles.
 //!
 //! Two error regimes, as in catatonit: a failure before the supervisor starts is fatal
 //! (logged, then the machine powers off, since PID 1 may never exit); from then on every
@@ -26,6 +27,7 @@ pub mod cglive;
 pub mod checks;
 pub mod cmdline;
 pub mod config;
+pub mod fstab;
 pub mod limits;
 pub mod minit;
 pub mod modules;
@@ -116,6 +118,9 @@ pub fn boot(_args: crate::sys::Args) -> i32 {
         // Before any bundle: their limits may name a device a module provides.
         modules::load(list.as_str());
     }
+    // The machine's own filesystems (init.json `mounts`): after the modules, which may
+    // provide one, and before any bundle, which may use one.
+    fstab::mount_all(&opts.mounts);
     mounts::set_hostname(opts.hostname.as_bytes());
     if opts.loopback {
         mounts::loopback();
