@@ -23,7 +23,7 @@ if ! command -v just >/dev/null 2>&1; then
     cargo install --locked just
 fi
 
-# --- Debian packages: qemu-system from bookworm-backports, busybox-static, cpio ---
+# --- Debian packages: qemu-system from bookworm-backports, busybox-static, cpio, e2fsprogs ---
 mirror_uri() {
     # First URI of a source that serves the plain Debian archive (suite bookworm).
     local uri=""
@@ -46,6 +46,9 @@ command -v qemu-system-aarch64 >/dev/null || need_pkgs+=(qemu-system-arm)
 command -v cpio >/dev/null || need_pkgs+=(cpio)
 command -v readelf >/dev/null || need_pkgs+=(binutils)
 command -v python3 >/dev/null || need_pkgs+=(python3)
+# mkfs.ext4 -d, e2fsck, dumpe2fs, debugfs: the realroot boot's disk image, made and checked
+# on the host.
+command -v debugfs >/dev/null || need_pkgs+=(e2fsprogs)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
     uri=$(mirror_uri)
     src=/etc/apt/sources.list.d/husk-extra.sources
