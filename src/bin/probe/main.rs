@@ -14,9 +14,11 @@
 //! | `write PATH TEXT`        | create/truncate PATH and write TEXT, record the errno       |
 //! | `read PATH`              | read PATH to its end: bytes read and the first 96 as text,  |
 //! |                          | or the errno                                                |
-//! | `stat PATH`              | lstat PATH: type, permission bits, uid, gid, and for a      |
-//! |                          | device node its major and minor; or the errno               |
-//! | `statfs PATH`            | statfs PATH: size in bytes and whether it is read-only      |
+//! | `stat PATH`              | lstat PATH: type, permission bits, uid, gid, the device     |
+//! |                          | it is on, and for a device node its major and minor; or     |
+//! |                          | the errno                                                   |
+//! | `statfs PATH`            | statfs PATH: size in bytes, whether it is read-only, and    |
+//! |                          | the filesystem's magic number (f_type)                      |
 //! | `spin MS`                | busy-loop for MS milliseconds of wall-clock time            |
 //! | `key PATH NAME`          | the number on PATH's line `NAME N` (cgroup stat files)      |
 //! | `syscall32 NAME`         | an i386 call (`int 0x80`, x86_64 only): getpid, getpgid,    |
@@ -44,9 +46,10 @@
 //! Each `write`, `read`, `stat`, `syscall`, `fork` and `alloc` adds one object to the
 //! report's `actions` list, in step order:
 //! `{"write":PATH,"ret":BYTES}`, `{"read":PATH,"ret":BYTES,"text":FIRST_96_BYTES}`,
-//! `{"stat":PATH,"type":"chr","mode":"0666","uid":0,"gid":0,"major":1,"minor":3}`
-//! (type one of reg dir chr blk lnk fifo sock; major/minor only for chr and blk),
-//! `{"statfs":PATH,"size":BYTES,"ro":BOOL}`, `{"key":PATH,"name":NAME,"value":N}` (errno
+//! `{"stat":PATH,"type":"chr","mode":"0666","uid":0,"gid":0,"dev_major":0,"dev_minor":5,
+//! "major":1,"minor":3}` (type one of reg dir chr blk lnk fifo sock; dev_major/dev_minor
+//! the device of the filesystem holding PATH (st_dev); major/minor only for chr and blk),
+//! `{"statfs":PATH,"size":BYTES,"ro":BOOL,"magic":"0xef53"}`, `{"key":PATH,"name":NAME,"value":N}` (errno
 //! ENODATA when no line has that name), with
 //! `"errno":"ENAME"` in place of the results when the call failed.
 //!
@@ -530,12 +533,17 @@ fn stat_step(st: &mut State, path: &[u8]) {
                 T::Socket => "sock",
                 _ => "?",
             };
+            #[allow(clippy::unnecessary_cast)] // not u64 on every target
+            let fs_dev = s.st_dev as u64;
             let _ = write!(
                 b,
-                "\"type\":\"{name}\",\"mode\":\"{:04o}\",\"uid\":{},\"gid\":{}",
+                "\"type\":\"{name}\",\"mode\":\"{:04o}\",\"uid\":{},\"gid\":{},\
+                 \"dev_major\":{},\"dev_minor\":{}",
                 s.st_mode & 0o7777,
                 s.st_uid,
-                s.st_gid
+                s.st_gid,
+                rustix::fs::major(fs_dev),
+                rustix::fs::minor(fs_dev)
             );
             if matches!(t, T::CharacterDevice | T::BlockDevice) {
                 #[allow(clippy::unnecessary_cast)] // not u64 on every target
@@ -561,8 +569,10 @@ fn statfs_step(st: &mut State, path: &[u8]) {
     match rustix::fs::statfs(path) {
         Ok(s) => {
             let size = (s.f_blocks as u64).saturating_mul(s.f_bsize as u64);
+            // f_type: which filesystem (0xef53 ext2/3/4, 0x1021994 tmpfs, ...).
+            let magic = s.f_type as u64 & 0xffff_ffff;
             let ro = (s.f_flags as u64) & 1 != 0; // ST_RDONLY
-            let _ = write!(b, "\"size\":{size},\"ro\":{ro}");
+            let _ = write!(b, "\"size\":{size},\"ro\":{ro},\"magic\":\"{magic:#x}\"");
         }
         Err(e) => result(b, Err(e)),
     }
