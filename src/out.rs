@@ -139,6 +139,89 @@ pub fn json_escape(w: &mut impl Write, s: &str) -> fmt::Result {
     Ok(())
 }
 
+/// Copy the JSON value `raw` to `w` laid out as Go's `json.MarshalIndent(v, "", "  ")`
+/// lays out a value nested `depth` levels deep (runc prints `state` that way): one member
+/// a line, two spaces a level, `": "` after a key, `{}` and `[]` when empty. With `pretty`
+/// false, compact: no white space at all. Only the white space between tokens changes
+/// (strings are copied as they are, escapes included), so text that was valid JSON stays
+/// valid and text that was not stays as invalid as it was.
+pub fn json_layout(w: &mut impl Write, raw: &str, depth: usize, pretty: bool) -> fmt::Result {
+    let b = raw.as_bytes();
+    let mut depth = depth;
+    let newline = |w: &mut dyn Write, depth: usize| -> fmt::Result {
+        if pretty {
+            w.write_char('\n')?;
+            for _ in 0..depth {
+                w.write_str("  ")?;
+            }
+        }
+        Ok(())
+    };
+    let is_space = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r');
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'"' => {
+                let start = i;
+                i += 1;
+                while let Some(&c) = b.get(i) {
+                    i += if c == b'\\' { 2 } else { 1 };
+                    if c == b'"' {
+                        break;
+                    }
+                }
+                // Cut only at the closing quote (ASCII) or the end: a char boundary.
+                i = i.min(b.len());
+                w.write_str(raw.get(start..i).unwrap_or(""))?;
+            }
+            b'{' | b'[' => {
+                w.write_char(c as char)?;
+                i += 1;
+                let close = if c == b'{' { b'}' } else { b']' };
+                let next = b[i..].iter().position(|&c| !is_space(c)).map(|n| i + n);
+                match next {
+                    Some(n) if b[n] == close => {
+                        w.write_char(close as char)?;
+                        i = n + 1;
+                    }
+                    _ => {
+                        depth += 1;
+                        newline(w, depth)?;
+                    }
+                }
+            }
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                newline(w, depth)?;
+                w.write_char(c as char)?;
+                i += 1;
+            }
+            b',' => {
+                w.write_char(',')?;
+                newline(w, depth)?;
+                i += 1;
+            }
+            b':' => {
+                w.write_str(if pretty { ": " } else { ":" })?;
+                i += 1;
+            }
+            c if is_space(c) => i += 1,
+            _ => {
+                // A number, true, false or null: up to the next delimiter (ASCII).
+                let start = i;
+                while b
+                    .get(i)
+                    .is_some_and(|&c| !is_space(c) && !b",:{}[]\"".contains(&c))
+                {
+                    i += 1;
+                }
+                w.write_str(raw.get(start..i).unwrap_or(""))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `print!`-like helpers for stdout/stderr with a 4 KiB line buffer.
 #[macro_export]
 macro_rules! outln {
@@ -208,6 +291,30 @@ mod tests {
         assert!(b.truncated());
         b.finish_line();
         assert_eq!(b.as_str(), "ab\u{e9}...\n");
+    }
+
+    fn layout(raw: &str, depth: usize, pretty: bool) -> Buf<512> {
+        let mut b = Buf::new();
+        json_layout(&mut b, raw, depth, pretty).unwrap();
+        b
+    }
+
+    #[test]
+    fn json_layout_as_go_marshal_indent() {
+        let odd = "{\n\t  \"a\" :\"x, y\",\"n\": { \"k\":[1, true,null ,\n{}],\"e\":[ ] },\r\n\"q\\\"{\":\"\\\\\" }";
+        assert_eq!(
+            layout(odd, 1, true).as_str(),
+            "{\n    \"a\": \"x, y\",\n    \"n\": {\n      \"k\": [\n        1,\n        true,\n        null,\n        {}\n      ],\n      \"e\": []\n    },\n    \"q\\\"{\": \"\\\\\"\n  }"
+        );
+        assert_eq!(
+            layout(odd, 1, false).as_str(),
+            "{\"a\":\"x, y\",\"n\":{\"k\":[1,true,null,{}],\"e\":[]},\"q\\\"{\":\"\\\\\"}"
+        );
+        assert_eq!(layout("{ }", 0, true).as_str(), "{}");
+        // Not JSON: copied without a panic, still not JSON.
+        for bad in ["\"", "\"\\", "}}]", "{\"a\":\u{e9}\u{e9}", "[\u{e9}"] {
+            layout(bad, 0, true);
+        }
     }
 
     #[test]

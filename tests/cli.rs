@@ -263,6 +263,31 @@ fn fake_container(root: &Path, id: &str, status: &str, pid: u32, pid_start: u64)
     .unwrap();
 }
 
+#[test]
+fn state_lays_out_nested_annotations_at_every_level() {
+    // Nested values never come from a valid config (annotations are strings), but
+    // state.json is read as it is: every level is laid out as runc's MarshalIndent would.
+    let root = tmpdir("state-nested");
+    let d = root.join("n");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(
+        d.join("state.json"),
+        "{\"ociVersion\":\"1.3.0\",\"id\":\"n\",\"status\":\"stopped\",\"pid\":0,\"bundle\":\"/b\",\"rootfs\":\"/b/r\",\"created\":\"2026-11-29T17:00:00Z\",\"owner\":\"\",\"annotations\":{\n \"a\": {\"x\" :[1,\n\t{\"y\":\"z\"} , [ ]],\n   \"e\":{ }},\"b\":\"c\"}}\n",
+    )
+    .unwrap();
+    let o = husk(&["--root", root.to_str().unwrap(), "state", "n"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains(
+            "  \"annotations\": {\n    \"a\": {\n      \"x\": [\n        1,\n        {\n          \"y\": \"z\"\n        },\n        []\n      ],\n      \"e\": {}\n    },\n    \"b\": \"c\"\n  },\n"
+        ),
+        "{out}"
+    );
+    let v: Value = json::parse(&out).unwrap();
+    assert_eq!(out, format!("{}\n", json::stringify_pretty(v, 2)));
+}
+
 fn start_time(pid: u32) -> u64 {
     let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
     let after = &s[s.rfind(')').unwrap() + 2..];

@@ -229,6 +229,44 @@ fn create_start_state_kill_delete() {
 }
 
 #[test]
+fn state_lays_out_pretty_printed_annotations_as_runc_does() {
+    let e = Env::new("state-layout");
+    e.config(&["/husk-probe", "sleep", "60"], |v| {
+        v.remove("annotations");
+    });
+    // The annotations as an editor might leave them: tabs, odd indentation, a value on a
+    // line of its own, CRLF.
+    let cfg = e.bundle().join("config.json");
+    let text_cfg = std::fs::read_to_string(&cfg).unwrap();
+    let body = text_cfg.trim_end().strip_suffix('}').unwrap();
+    std::fs::write(
+        &cfg,
+        format!(
+            "{body},\n\"annotations\":   {{\n\t\t\"org.example/b\" :  \"2\",\r\n       \"org.example/a\":\n\"x y\"  }}\n}}\n"
+        ),
+    )
+    .unwrap();
+    e.create("sl");
+    let out = text(&e.husk(&["state", "sl"]).stdout);
+    // runc: json.MarshalIndent(state, "", "  "), one member a line at every level.
+    assert!(
+        out.contains(
+            "\n  \"annotations\": {\n    \"org.example/b\": \"2\",\n    \"org.example/a\": \"x y\"\n  },\n  \"owner\": \"\"\n}\n"
+        ),
+        "{out}"
+    );
+    let v = json::parse(&out).unwrap();
+    assert_eq!(out, format!("{}\n", json::stringify_pretty(v, 2)));
+    // `list --format json` is compact: no white space at all, annotations included.
+    let list = text(&e.husk(&["list", "--format", "json"]).stdout);
+    assert!(
+        list.contains("\"annotations\":{\"org.example/b\":\"2\",\"org.example/a\":\"x y\"},"),
+        "{list}"
+    );
+    assert!(!list.trim_end().contains(['\n', '\t', '\r']), "{list}");
+}
+
+#[test]
 fn delete_force_kills_a_created_or_running_container() {
     let e = Env::new("force");
     e.config(&["/husk-probe", "sleep", "60"], |_| {});

@@ -63,8 +63,7 @@ pub fn run(g: &Global<'_>, c: &Command, p: &Parsed<'_>) -> Result<i32> {
                     &st,
                     status,
                     file::annotations_raw(raw),
-                    "",
-                    "",
+                    false,
                 );
                 let _ = line.write_to(stdout);
             } else if quiet {

@@ -21,25 +21,28 @@ pub fn run(g: &Global<'_>, _c: &Command, p: &Parsed<'_>) -> Result<i32> {
         &st,
         live_status(&st),
         file::annotations_raw(raw),
-        "\n  ",
-        "\n",
+        true,
     );
     out.finish_line();
     let _ = out.write_to(crate::sys::stdout());
     Ok(0)
 }
 
-/// One state object. Stored strings are already JSON-escaped, so they are copied as they
-/// are. `nl` separates fields (`"\n  "` for runc's indented form, `""` for compact).
+/// One state object: runc's `json.MarshalIndent(state, "", "  ")` with `pretty`, compact
+/// (one line, no white space) without. Stored strings are already JSON-escaped, so they
+/// are copied as they are; the annotations are the config's text, laid out again to match.
 pub fn write_state(
     out: &mut impl Write,
     st: &file::StateFile<'_>,
     status: file::Status,
     annotations: &str,
-    nl: &str,
-    end: &str,
+    pretty: bool,
 ) {
-    let sp = if nl.is_empty() { "" } else { " " };
+    let (nl, sp, end) = if pretty {
+        ("\n  ", " ", "\n")
+    } else {
+        ("", "", "")
+    };
     let pid = if status == file::Status::Stopped {
         0
     } else {
@@ -55,8 +58,14 @@ pub fn write_state(
         st.rootfs,
         st.created
     );
-    if annotations != "{}" && !annotations.is_empty() {
-        let _ = write!(out, "{nl}\"annotations\":{sp}{annotations},");
+    // runc leaves out empty annotations (omitempty), however the config wrote `{}`.
+    if !annotations
+        .trim_matches(|c: char| c == '{' || c == '}' || c.is_ascii_whitespace())
+        .is_empty()
+    {
+        let _ = write!(out, "{nl}\"annotations\":{sp}");
+        let _ = crate::out::json_layout(out, annotations, 1, pretty);
+        let _ = out.write_str(",");
     }
     let _ = write!(out, "{nl}\"owner\":{sp}\"{}\"{end}}}", st.owner);
 }
