@@ -273,3 +273,21 @@ fn containers_get_their_own_session_keyring_and_exec_joins_it() {
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert_eq!(keyring(&report(&o)), host);
 }
+
+#[test]
+fn exec_keeps_the_callers_keyring_in_a_container_created_without_its_own() {
+    let e = Env::new("exec-nokeyring");
+    let host = Command::new(PROBE)
+        .args(["syscall", "keyctl"])
+        .output()
+        .unwrap();
+    let host = keyring(&report(&host));
+    assert!(host.parse::<i64>().is_ok(), "a keyring serial: {host}");
+    e.config(&["/husk-probe", "sleep", "60"], |_| {});
+    e.create_with(&["--no-new-keyring"], "nk");
+    assert!(e.husk_detached(&["start", "nk"]).status.success());
+    // runc keeps the flag with the container: its exec does not join `_ses.nk` either.
+    let x = e.husk(&["exec", "nk", "/husk-probe", "syscall", "keyctl"]);
+    assert!(x.status.success(), "{}", text(&x.stderr));
+    assert_eq!(keyring(&report(&x)), host, "the caller's session keyring");
+}

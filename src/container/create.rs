@@ -157,7 +157,17 @@ fn build(
     // "creating" state.json naming it, and `delete` removes it, killing what is inside.
     let cg = match place {
         Some(p) => cgroups::setup(p, spec.linux.as_ref(), &mut |path| {
-            write_state(entry, spec, bundle, &rootfs, 0, 0, Status::Creating, path)
+            write_state(
+                entry,
+                spec,
+                bundle,
+                &rootfs,
+                o,
+                0,
+                0,
+                Status::Creating,
+                path,
+            )
         })?,
         None => None,
     };
@@ -263,6 +273,7 @@ fn build_in(
             spec,
             bundle,
             rootfs,
+            o,
             raw_pid,
             start,
             Status::Creating,
@@ -298,6 +309,7 @@ fn build_in(
             spec,
             bundle,
             rootfs,
+            o,
             raw_pid,
             start,
             Status::Created,
@@ -525,6 +537,7 @@ pub fn write_state(
     spec: &Spec<'_>,
     bundle: &CPath,
     rootfs: &CPath,
+    o: &CreateOpts<'_>,
     pid: i32,
     start: u64,
     status: Status,
@@ -543,6 +556,7 @@ pub fn write_state(
         created: file::now().as_str(),
         owner: "",
         cgroup_path: c.as_str(),
+        no_new_keyring: o.no_new_keyring,
         annotations_json: spec.annotations.raw(),
     })
 }

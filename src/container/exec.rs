@@ -87,6 +87,7 @@ pub fn exec(root: &[u8], id: &str, src: &Source<'_>, o: &ExecOpts<'_>) -> Result
         return Err(e);
     }
     let p = &p;
+    let new_keyring = !st.no_new_keyring;
     // runc's rules for --tty/--console-socket; the socket is connected now.
     let console = console::Target::choose(p.terminal == Some(true), o.console_socket, o.detach)?;
     let filter = super::create::compile_seccomp(&spec)?;
@@ -110,6 +111,7 @@ pub fn exec(root: &[u8], id: &str, src: &Source<'_>, o: &ExecOpts<'_>) -> Result
         id,
         bundle: &dir,
         init: st.pid,
+        new_keyring,
     };
     let r = spawn_and_wait(
         &spec,
@@ -127,11 +129,13 @@ pub fn exec(root: &[u8], id: &str, src: &Source<'_>, o: &ExecOpts<'_>) -> Result
     r
 }
 
-/// The container, for the State JSON a seccomp listener receives.
+/// The container: for the State JSON a seccomp listener receives, and whether it has a
+/// session keyring of its own.
 struct Who<'a> {
     id: &'a str,
     bundle: &'a crate::cpath::CPath,
     init: i32,
+    new_keyring: bool,
 }
 
 /// What C and G need, prepared by R.
@@ -141,6 +145,8 @@ struct Plan<'a> {
     process: &'a Process<'a>,
     pidfd: &'a OwnedFd,
     init: i32,
+    /// Join the container's session keyring (not when it was created --no-new-keyring).
+    new_keyring: bool,
     sync: &'a OwnedFd,
     preserve_fds: u32,
     filter: Option<(&'a crate::sys::seccomp::Program, seccomp::Compiled)>,
@@ -172,6 +178,7 @@ fn spawn_and_wait(
         process: p,
         pidfd,
         init: who.init,
+        new_keyring: who.new_keyring,
         sync: &child_end,
         preserve_fds: o.preserve_fds,
         filter: filter.map(|(prog, c)| (&**prog, *c)),
@@ -448,9 +455,12 @@ fn exec_setup<'p>(plan: &Plan<'p>) -> Result<Option<process::PendingFilter<'p>>>
         let uid = p.user.as_ref().map_or(0, |u| u.uid);
         console::make_controlling(pty.slave, uid)?;
     }
-    // The container's session keyring (created by its init unless --no-new-keyring; the
-    // exec has no such flag, and joining creates it if missing, as runc's setns init).
-    crate::linux::keyring::join(plan.id)?;
+    // The container's session keyring (joining creates it if missing, as runc's setns
+    // init). A container created --no-new-keyring has none: the exec keeps its caller's,
+    // as runc's exec does (the flag is in state.json; the exec has no flag of its own).
+    if plan.new_keyring {
+        crate::linux::keyring::join(plan.id)?;
+    }
     process::apply_attrs(p)?;
     let restore = process::apply_identity(p, plan.filter.is_some())?;
     process::check_program(p)?;

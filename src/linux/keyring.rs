@@ -1,7 +1,8 @@
 //! The container's own session keyring, as runc makes it unless `--no-new-keyring`: the
 //! container process joins (creating it) the keyring `_ses.<id>` instead of keeping the
 //! caller's, so keys the host's session holds are not reachable from the container; an
-//! exec process joins the same one. Then search permission is added for the keyring's
+//! exec process joins the same one (of a container created `--no-new-keyring`, it keeps
+//! its caller's, as runc's exec does). Then search permission is added for the keyring's
 //! user (or, in a user namespace, for "other", since the ids differ).
 //!
 //! References: keyrings(7), keyctl(2) KEYCTL_JOIN_SESSION_KEYRING, KEYCTL_DESCRIBE,

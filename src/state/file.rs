@@ -57,6 +57,10 @@ pub struct StateFile<'a> {
     /// The container's cgroup (absolute path, JSON-escaped; empty: none).
     #[serde(default)]
     pub cgroup_path: &'a str,
+    /// Created with `--no-new-keyring`: an exec keeps its caller's session keyring too
+    /// (runc keeps the flag in its state for its exec).
+    #[serde(default)]
+    pub no_new_keyring: bool,
 }
 
 /// Everything needed to write a state.json. `bundle`, `rootfs` and `created` are JSON
@@ -73,6 +77,7 @@ pub struct NewState<'a> {
     pub owner: &'a str,
     /// JSON string body (escaped), empty for none.
     pub cgroup_path: &'a str,
+    pub no_new_keyring: bool,
     pub annotations_json: &'a str,
 }
 
@@ -108,6 +113,7 @@ impl<'a> StateFile<'a> {
             created: self.created,
             owner: self.owner,
             cgroup_path: self.cgroup_path,
+            no_new_keyring: self.no_new_keyring,
             annotations_json,
         }
     }
@@ -126,7 +132,11 @@ pub fn render<const N: usize>(s: &NewState<'_>, out: &mut Buf<N>) -> Result<()> 
     if !s.cgroup_path.is_empty() {
         let _ = write!(out, "\",\"cgroupPath\":\"{}", s.cgroup_path);
     }
-    let _ = out.write_str("\",\"annotations\":");
+    let _ = out.write_str("\"");
+    if s.no_new_keyring {
+        let _ = out.write_str(",\"noNewKeyring\":true");
+    }
+    let _ = out.write_str(",\"annotations\":");
     let _ = out.write_str(if s.annotations_json.is_empty() {
         "{}"
     } else {
@@ -210,6 +220,7 @@ mod tests {
             created: "1970-01-01T00:00:00Z",
             owner: "",
             cgroup_path: "",
+            no_new_keyring: true,
             annotations_json: "{\"a\":\"b\"}",
         };
         render(&s, &mut b).unwrap();
@@ -218,6 +229,7 @@ mod tests {
         assert_eq!(p.status, Status::Created);
         assert_eq!(p.pid, 42);
         assert_eq!(p.pid_start, 777);
+        assert!(p.no_new_keyring);
         let mut out = [0u8; 64];
         assert_eq!(unescape(p.bundle, &mut out).unwrap(), "/b \"q\"");
         assert_eq!(annotations_raw(b.as_bytes()), "{\"a\":\"b\"}");
@@ -249,6 +261,7 @@ mod tests {
             created: "1970-01-01T00:00:00Z",
             owner: "",
             cgroup_path: "",
+            no_new_keyring: false,
             annotations_json: "",
         };
         assert!(render(&s, &mut b).is_err());
