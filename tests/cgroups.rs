@@ -311,6 +311,50 @@ fn delete_cleans_up_after_a_create_killed_half_way() {
 }
 
 #[test]
+fn delete_cleans_up_after_a_create_killed_right_after_making_its_cgroup() {
+    let e = Env::new("crash-mkdir");
+    let n = e.name.clone();
+    e.config(&["/husk-probe"], |v| {
+        v["linux"]["cgroupsPath"] = format!("/{n}/c11").into();
+    });
+    // strace SIGKILLs the runtime at its first open of the cgroup's own path: the open
+    // right after its mkdir, before anything else is done (the runtime only: no -f).
+    // Then an existing cgroup holding another process: the create is killed before it
+    // looks inside, and delete must leave both alone.
+    let kill_at = "strace -qq -o /dev/null -P \"$CG/$N/c11\" -e trace=open,openat \
+                   -e inject=open,openat:signal=KILL";
+    let (code, out, err) = e.sh(&format!(
+        "if {kill_at} $H create --bundle $B c11; then echo CREATED; fi; \
+         test -d \"$CG/$N/c11\" && echo MADE; \
+         echo \"STATE $($H state c11 | tr -d ' \\n')\"; \
+         $H delete c11 && echo DELETED; test ! -e \"$CG/$N/c11\" && echo GONE; \
+         $H state c11 2>/dev/null || echo NOSTATE; \
+         mkdir \"$CG/$N/c11\"; sleep 60 </dev/null >/dev/null 2>&1 & S=$!; \
+         echo $S > \"$CG/$N/c11/cgroup.procs\"; \
+         if {kill_at} $H create --bundle $B c11; then echo CREATED; fi; \
+         $H delete c11 && echo DELETED2; \
+         kill -0 $S && grep -qx $S \"$CG/$N/c11/cgroup.procs\" && echo UNTOUCHED; \
+         $H state c11 2>/dev/null || echo NOSTATE2; \
+         kill -9 $S; wait $S 2>/dev/null || true; rmdir \"$CG/$N/c11\" \"$CG/$N\""
+    ));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(!out.contains("CREATED"), "{out}\n{err}");
+    let state = out.lines().find(|l| l.starts_with("STATE ")).unwrap_or("");
+    assert!(state.contains("\"status\":\"creating\""), "{out}\n{err}");
+    for want in [
+        "MADE",
+        "DELETED",
+        "GONE",
+        "NOSTATE",
+        "DELETED2",
+        "UNTOUCHED",
+        "NOSTATE2",
+    ] {
+        assert!(out.contains(want), "{want}:\n{out}\n{err}");
+    }
+}
+
+#[test]
 fn existing_cgroup_must_be_empty_and_not_frozen() {
     let e = Env::new("busy");
     let n = e.name.clone();

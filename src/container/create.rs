@@ -8,9 +8,9 @@
 //! or back to an attached caller); wait for Ready or a failure record; then
 //! write the pid file and state.json. Any failure kills the container process and removes
 //! the state directory, so a failed create leaves nothing behind. A create that is killed
-//! half-way leaves a state.json with status `creating`, written once the cgroup is the
-//! container's own and again with the pid after the clone, so `delete` can remove what it
-//! left.
+//! half-way leaves a state.json with status `creating`, written before the cgroup is made
+//! (naming it as pending), once it is the container's own, and again with the pid after
+//! the clone, so `delete` can remove what it left.
 
 use super::bundle::Bundle;
 use super::child::{self, ChildPlan};
@@ -152,23 +152,29 @@ fn build(
 
     let (flags, joins) = namespace_plan(spec)?;
     let place = cgroups::place(spec.linux.as_ref(), entry.id(), o.systemd_cgroup)?;
-    // The cgroup is recorded as soon as it is known to be the container's own (made, or
-    // empty): a create that dies from then on (killed, or a hook killing it) leaves a
-    // "creating" state.json naming it, and `delete` removes it, killing what is inside.
+    // The cgroup is named in a "creating" state.json before it is made (pending: `delete`
+    // removes it only if empty, for it may have existed), then again once it is known to
+    // be the container's own (made, or empty): a create that dies from then on (killed, or
+    // a hook killing it) leaves a record `delete` removes it by, killing what is inside.
+    let creating = |path: &[u8], pending: bool| {
+        write_state(
+            entry,
+            spec,
+            bundle,
+            &rootfs,
+            o,
+            0,
+            0,
+            Status::Creating,
+            path,
+            pending,
+        )
+    };
     let cg = match place {
-        Some(p) => cgroups::setup(p, spec.linux.as_ref(), &mut |path| {
-            write_state(
-                entry,
-                spec,
-                bundle,
-                &rootfs,
-                o,
-                0,
-                0,
-                Status::Creating,
-                path,
-            )
-        })?,
+        Some(p) => {
+            creating(p.path.as_bytes(), true)?;
+            cgroups::setup(p, spec.linux.as_ref(), &mut |path| creating(path, false))?
+        }
         None => None,
     };
     match build_in(
@@ -278,6 +284,7 @@ fn build_in(
             start,
             Status::Creating,
             cgp,
+            false,
         )?;
         match (cg, moved) {
             (Some(c), false) => c.add(raw_pid),
@@ -314,6 +321,7 @@ fn build_in(
             start,
             Status::Created,
             cgp,
+            false,
         )?;
         if let Some(p) = o.pid_file {
             write_pid_file(p, pid)?;
@@ -542,6 +550,7 @@ pub fn write_state(
     start: u64,
     status: Status,
     cgroup: &[u8],
+    cgroup_pending: bool,
 ) -> Result<()> {
     let c = file::escaped::<{ crate::cpath::PATH_MAX * 2 }>(cgroup, "cgroup")?;
     let b = file::escaped::<{ crate::cpath::PATH_MAX * 2 }>(bundle.as_bytes(), "bundle")?;
@@ -556,6 +565,7 @@ pub fn write_state(
         created: file::now().as_str(),
         owner: "",
         cgroup_path: c.as_str(),
+        cgroup_pending,
         no_new_keyring: o.no_new_keyring,
         annotations_json: spec.annotations.raw(),
     })

@@ -1,7 +1,8 @@
 //! `delete [--force] ID`: remove a stopped (or never-started) container's state and its
 //! cgroup (killing what is left in it); with --force, kill a running one first. Then the
 //! poststop hooks (failures only warn). A create killed half-way (status `creating`) is
-//! removed the same way: its state.json names its cgroup and, once cloned, its pid.
+//! removed the same way: its state.json names its cgroup and, once cloned, its pid (a
+//! cgroup named before it was made is removed only if empty).
 //! `delete --force` of an id that does not exist succeeds, as callers' cleanup paths
 //! expect. Runs in the runtime.
 
@@ -9,6 +10,7 @@ use crate::error::{Error, Kind, Result};
 use crate::linux::hooks::HookKind;
 use crate::state::file::{self, Status};
 use crate::state::{id, live_status, Store};
+use rustix::io::Errno;
 
 /// How long delete waits for a killed container process to die.
 const KILL_WAIT_MS: i64 = 10_000;
@@ -55,6 +57,17 @@ pub fn delete(root: &[u8], id: &str, force: bool) -> Result<()> {
     // processes behind) is killed with it.
     if let Some(cg) = super::cgroup_of(&st) {
         cg.destroy()?;
+    }
+    if st.cgroup_pending {
+        // Named before it was made (a create killed then): removed if it is empty; one
+        // holding processes may have existed before, another's, and is left alone.
+        let mut b = [0u8; crate::cpath::PATH_MAX];
+        let p = file::unescape(st.cgroup_path, &mut b)?;
+        let p = crate::cpath::CPath::from(p.as_bytes(), "cgroup")?;
+        match rustix::fs::rmdir(p.as_cstr()) {
+            Ok(()) | Err(Errno::NOENT | Errno::BUSY) => {}
+            Err(e) => return Err(Error::sys("rmdir cgroup", e).path(p.as_bytes())),
+        }
     }
     entry.remove()?;
     super::bundle::hooks_after(&st, HookKind::Poststop, "stopped");

@@ -23,9 +23,10 @@ pub mod update;
 
 use crate::state::file::{self, Status};
 
-/// The container's cgroup, if it has one (and it still exists).
+/// The container's cgroup, if it has one (and it still exists). A pending one (named
+/// before it was made) is not known to be the container's: none.
 pub fn cgroup_of(st: &file::StateFile<'_>) -> Option<crate::linux::cgroups::Cgroup> {
-    if st.cgroup_path.is_empty() {
+    if st.cgroup_path.is_empty() || st.cgroup_pending {
         return None;
     }
     let mut b = [0u8; crate::cpath::PATH_MAX];

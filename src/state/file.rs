@@ -57,6 +57,10 @@ pub struct StateFile<'a> {
     /// The container's cgroup (absolute path, JSON-escaped; empty: none).
     #[serde(default)]
     pub cgroup_path: &'a str,
+    /// `cgroup_path` is where the cgroup goes, recorded before it is made: not yet known
+    /// to be the container's own (it may have existed, holding another's processes).
+    #[serde(default)]
+    pub cgroup_pending: bool,
     /// Created with `--no-new-keyring`: an exec keeps its caller's session keyring too
     /// (runc keeps the flag in its state for its exec).
     #[serde(default)]
@@ -77,6 +81,8 @@ pub struct NewState<'a> {
     pub owner: &'a str,
     /// JSON string body (escaped), empty for none.
     pub cgroup_path: &'a str,
+    /// See [`StateFile::cgroup_pending`].
+    pub cgroup_pending: bool,
     pub no_new_keyring: bool,
     pub annotations_json: &'a str,
 }
@@ -113,6 +119,7 @@ impl<'a> StateFile<'a> {
             created: self.created,
             owner: self.owner,
             cgroup_path: self.cgroup_path,
+            cgroup_pending: self.cgroup_pending,
             no_new_keyring: self.no_new_keyring,
             annotations_json,
         }
@@ -129,10 +136,13 @@ pub fn render<const N: usize>(s: &NewState<'_>, out: &mut Buf<N>) -> Result<()> 
         s.bundle, s.rootfs, s.created
     );
     let _ = json_escape(out, s.owner);
-    if !s.cgroup_path.is_empty() {
-        let _ = write!(out, "\",\"cgroupPath\":\"{}", s.cgroup_path);
-    }
     let _ = out.write_str("\"");
+    if !s.cgroup_path.is_empty() {
+        let _ = write!(out, ",\"cgroupPath\":\"{}\"", s.cgroup_path);
+        if s.cgroup_pending {
+            let _ = out.write_str(",\"cgroupPending\":true");
+        }
+    }
     if s.no_new_keyring {
         let _ = out.write_str(",\"noNewKeyring\":true");
     }
@@ -219,7 +229,8 @@ mod tests {
             rootfs: "/b/rootfs",
             created: "1970-01-01T00:00:00Z",
             owner: "",
-            cgroup_path: "",
+            cgroup_path: "/sys/fs/cgroup/x",
+            cgroup_pending: true,
             no_new_keyring: true,
             annotations_json: "{\"a\":\"b\"}",
         };
@@ -230,6 +241,8 @@ mod tests {
         assert_eq!(p.pid, 42);
         assert_eq!(p.pid_start, 777);
         assert!(p.no_new_keyring);
+        assert_eq!(p.cgroup_path, "/sys/fs/cgroup/x");
+        assert!(p.cgroup_pending);
         let mut out = [0u8; 64];
         assert_eq!(unescape(p.bundle, &mut out).unwrap(), "/b \"q\"");
         assert_eq!(annotations_raw(b.as_bytes()), "{\"a\":\"b\"}");
@@ -261,6 +274,7 @@ mod tests {
             created: "1970-01-01T00:00:00Z",
             owner: "",
             cgroup_path: "",
+            cgroup_pending: false,
             no_new_keyring: false,
             annotations_json: "",
         };

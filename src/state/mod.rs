@@ -251,6 +251,7 @@ mod tests {
             created: "1970-01-01T00:00:00Z",
             owner: "",
             cgroup_path: "",
+            cgroup_pending: false,
             no_new_keyring: false,
             annotations_json: "",
         }
