@@ -14,8 +14,9 @@ use super::sync::{self, Tag};
 use crate::cpath::CPath;
 use crate::error::{Error, Result};
 use crate::linux::hooks::{self, HookKind};
-use crate::linux::{namespaces, process, rootfs};
-use crate::spec::Spec;
+use crate::linux::{namespaces, process, rootfs, seccomp};
+use crate::spec::{Process, Spec};
+use crate::sys::seccomp::Program;
 use rustix::fd::{AsRawFd, OwnedFd};
 use rustix::io::Errno;
 
@@ -116,7 +117,7 @@ fn build<'p>(plan: &ChildPlan<'p>, pid: i32) -> Result<Option<process::PendingFi
     crate::sys::fds::close_all_except(plan.fds.end() as i32, &keep);
     crate::log::forget_fd();
 
-    expect(plan.sync, Tag::Go)?;
+    sync::expect(plan.sync, Tag::Go, sync::UNEXPECTED)?;
     join_namespaces(plan)?;
     if plan.new_userns {
         become_root()?;
@@ -152,7 +153,7 @@ fn build<'p>(plan: &ChildPlan<'p>, pid: i32) -> Result<Option<process::PendingFi
     if let Some(h) = &spec.hooks {
         if !h.prestart.is_empty() || !h.create_runtime.is_empty() {
             sync::send_tag(plan.sync, Tag::RuntimeHooks)?;
-            expect(plan.sync, Tag::Go)?;
+            sync::expect(plan.sync, Tag::Go, sync::UNEXPECTED)?;
         }
         if !h.create_container.is_empty() {
             let state = super::create::state_json(plan.id, "creating", pid, plan.bundle, spec);
@@ -193,27 +194,41 @@ fn build<'p>(plan: &ChildPlan<'p>, pid: i32) -> Result<Option<process::PendingFi
     }
     let mut filter = None;
     if let Some(p) = &spec.process {
-        process::apply_attrs(p)?;
-        let restore = process::apply_identity(p, plan.seccomp.is_some())?;
-        process::check_program(p)?;
-        filter = plan.seccomp.map(|(prog, compiled)| process::PendingFilter {
-            prog,
-            compiled,
-            restore,
-        });
-    }
-    if let Some(f) = filter.filter(|f| f.compiled.notify) {
-        // A listener must reach listenerPath while the runtime is there to send it: install
-        // now (as runc does), hand the fd over, and wait until it has gone out.
-        if let Some(fd) = process::install_filter(&f)? {
-            sync::send_fd(plan.sync, Tag::SeccompFd, rustix::fd::AsFd::as_fd(&fd))?;
-            expect(plan.sync, Tag::Go)?;
-        }
-        filter = None;
+        filter = apply_process(p, plan.seccomp, plan.sync, sync::UNEXPECTED)?;
     }
     sync::send_tag(plan.sync, Tag::Ready)?;
     // Waiting for start: hold nothing but the FIFO (and the caller's preserved fds).
     crate::sys::fds::close_all_except(plan.fds.end() as i32, &[plan.fifo.as_raw_fd()]);
+    Ok(filter)
+}
+
+/// The Process's attributes and identity (container process and exec process alike), then
+/// its seccomp filter: returned, to be installed right before execve, or (a NOTIFY filter)
+/// installed now, its listener handed to the runtime, which answers Go once it has sent
+/// it on (another answer is the error `unconfirmed`).
+pub(super) fn apply_process<'f>(
+    p: &Process<'_>,
+    seccomp: Option<(&'f Program, seccomp::Compiled)>,
+    sock: &OwnedFd,
+    unconfirmed: &'static str,
+) -> Result<Option<process::PendingFilter<'f>>> {
+    process::apply_attrs(p)?;
+    let restore = process::apply_identity(p, seccomp.is_some())?;
+    process::check_program(p)?;
+    let filter = seccomp.map(|(prog, compiled)| process::PendingFilter {
+        prog,
+        compiled,
+        restore,
+    });
+    if let Some(f) = filter.filter(|f| f.compiled.notify) {
+        // A listener must reach listenerPath while the runtime is there to send it: install
+        // now (as runc does), hand the fd over, and wait until it has gone out.
+        if let Some(fd) = process::install_filter(&f)? {
+            sync::send_fd(sock, Tag::SeccompFd, rustix::fd::AsFd::as_fd(&fd))?;
+            sync::expect(sock, Tag::Go, unconfirmed)?;
+        }
+        return Ok(None);
+    }
     Ok(filter)
 }
 
@@ -225,15 +240,6 @@ fn host_pid() -> i32 {
             .map(|n| n as i32)
             .unwrap_or(0),
         Err(_) => 0,
-    }
-}
-
-fn expect(sock: &OwnedFd, tag: Tag) -> Result<()> {
-    match sync::recv_msg(sock)? {
-        Some(m) if m.tag == tag => Ok(()),
-        Some(_) => Err(Error::state("unexpected message from the runtime")),
-        // The runtime died: nothing will ever start this container.
-        None => crate::sys::exit(1),
     }
 }
 

@@ -6,18 +6,14 @@
 use crate::error::{Error, Result};
 use crate::linux::cgroups::stats;
 use crate::out::Buf;
-use crate::state::file::{self, Status};
-use crate::state::{id, live_status, process_start, Store};
+use crate::state::file;
+use crate::state::{id, process_start, Store};
 
 pub fn events(root: &[u8], id: &str, once: bool, interval_ms: u64) -> Result<()> {
     let id = id::check(id.as_bytes())?;
     let store = Store::open(root, false)?;
-    let entry = store.get(id)?;
     let mut buf = [0u8; file::STATE_MAX_BYTES];
-    let st = file::parse(entry.read(&mut buf)?)?;
-    if live_status(&st) == Status::Stopped {
-        return Err(Error::state("container not running"));
-    }
+    let st = super::load(&store, id, &mut buf, super::Verb::Live)?.st;
     let cg = super::cgroup_of(&st).ok_or(Error::state("container has no cgroup"))?;
     let out = crate::sys::stdout();
     let mut ooms = stats::oom_kills(&cg);

@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::linux::console::{self, relay::Relay};
 use crate::linux::{namespaces, process, seccomp};
 use crate::spec::{Process, Spec};
-use crate::state::file::{self, Status};
+use crate::state::file;
 use crate::state::{live_status, Store};
 use crate::sys::clone::{clone3, Forked};
 use crate::sys::mem::Region;
@@ -43,21 +43,10 @@ pub struct ExecOpts<'a> {
 pub fn exec(root: &[u8], id: &str, src: &Source<'_>, o: &ExecOpts<'_>) -> Result<i32> {
     let id = crate::state::id::check(id.as_bytes())?;
     let store = Store::open(root, false)?;
-    let entry = store.get(id)?;
     let mut buf = [0u8; file::STATE_MAX_BYTES];
-    let raw = entry.read(&mut buf)?;
-    let st = file::parse(raw)?;
-    match live_status(&st) {
-        Status::Running | Status::Created => {}
-        Status::Paused if o.ignore_paused => {}
-        Status::Paused => {
-            return Err(Error::state(
-                "cannot exec in a paused container (use --ignore-paused to override)",
-            ))
-        }
-        Status::Stopped => return Err(Error::state("cannot exec in a stopped container")),
-        Status::Creating => return Err(Error::state("cannot exec in a container being created")),
-    }
+    let ignore_paused = o.ignore_paused;
+    let super::Loaded { entry, st, .. } =
+        super::load(&store, id, &mut buf, super::Verb::Exec { ignore_paused })?;
     let mut b = [0u8; crate::cpath::PATH_MAX];
     let bundle_dir = file::unescape(st.bundle, &mut b)?;
     let mut bundle = super::bundle::Bundle::read(bundle_dir.as_bytes())?;
@@ -95,9 +84,7 @@ pub fn exec(root: &[u8], id: &str, src: &Source<'_>, o: &ExecOpts<'_>) -> Result
     let pidfd = rustix::process::pidfd_open(init, rustix::process::PidfdFlags::empty())
         .map_err(|e| Error::sys("pidfd_open", e))?;
     // The pidfd names the process we checked only if it is still the same one.
-    if live_status(&st) == Status::Stopped {
-        return Err(Error::state("cannot exec in a stopped container"));
-    }
+    super::Verb::Exec { ignore_paused }.check(live_status(&st))?;
     let cg = super::cgroup_of(&st);
     // Other commands (kill, delete, a second exec) must not wait for this one.
     drop(entry);
@@ -306,10 +293,7 @@ fn helper_main(plan: &Plan<'_>) -> ! {
         rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
             .map_err(|e| Error::sys("prctl PR_SET_DUMPABLE", e))?;
         // Go: R has put this process in the container's cgroup.
-        match sync::recv_msg(plan.sync)? {
-            Some(m) if m.tag == Tag::Go => {}
-            _ => crate::sys::exit(1),
-        }
+        sync::expect(plan.sync, Tag::Go, sync::UNEXPECTED)?;
         join(plan)?;
         // clone3 wants exit_signal 0 with CLONE_PARENT: G gets C's (SIGCHLD, to R).
         let flags = linux_raw_sys::general::CLONE_PARENT as u64;
@@ -426,10 +410,7 @@ fn exec_main(plan: &Plan<'_>) -> ! {
 }
 
 fn exec_setup<'p>(plan: &Plan<'p>) -> Result<Option<process::PendingFilter<'p>>> {
-    match sync::recv_msg(plan.sync)? {
-        Some(m) if m.tag == Tag::Go => {}
-        _ => crate::sys::exit(1),
-    }
+    sync::expect(plan.sync, Tag::Go, sync::UNEXPECTED)?;
     crate::sys::process::set_sigmask(crate::sys::process::SigMask(0))
         .map_err(|e| Error::sys("sigprocmask", e))?;
     crate::sys::fds::close_all_except(3 + plan.preserve_fds as i32, &[plan.sync.as_raw_fd()]);
@@ -448,10 +429,7 @@ fn exec_setup<'p>(plan: &Plan<'p>) -> Result<Option<process::PendingFilter<'p>>>
         let pty = console::open_pty(root.as_fd(), p.console_size.as_ref())?;
         sync::send_fd(plan.sync, Tag::Console, pty.master.as_fd())?;
         drop(pty.master);
-        match sync::recv_msg(plan.sync)? {
-            Some(m) if m.tag == Tag::Go => {}
-            _ => return Err(Error::state("the runtime did not take the terminal")),
-        }
+        sync::expect(plan.sync, Tag::Go, "the runtime did not take the terminal")?;
         let uid = p.user.as_ref().map_or(0, |u| u.uid);
         console::make_controlling(pty.slave, uid)?;
     }
@@ -461,27 +439,6 @@ fn exec_setup<'p>(plan: &Plan<'p>) -> Result<Option<process::PendingFilter<'p>>>
     if plan.new_keyring {
         crate::linux::keyring::join(plan.id)?;
     }
-    process::apply_attrs(p)?;
-    let restore = process::apply_identity(p, plan.filter.is_some())?;
-    process::check_program(p)?;
-    let filter = plan.filter.map(|(prog, compiled)| process::PendingFilter {
-        prog,
-        compiled,
-        restore,
-    });
-    if let Some(f) = filter.filter(|f| f.compiled.notify) {
-        if let Some(fd) = process::install_filter(&f)? {
-            sync::send_fd(plan.sync, Tag::SeccompFd, fd.as_fd())?;
-            match sync::recv_msg(plan.sync)? {
-                Some(m) if m.tag == Tag::Go => {}
-                _ => {
-                    return Err(Error::state(
-                        "the runtime did not confirm the seccomp listener",
-                    ))
-                }
-            }
-        }
-        return Ok(None);
-    }
-    Ok(filter)
+    let unconfirmed = "the runtime did not confirm the seccomp listener";
+    super::child::apply_process(p, plan.filter, plan.sync, unconfirmed)
 }

@@ -5,7 +5,7 @@
 
 use crate::error::{Error, Result};
 use crate::state::file;
-use crate::state::{id, live_status, Store};
+use crate::state::{id, Store};
 
 /// Signal names and numbers (the generic Linux numbering of x86_64, aarch64 and arm).
 pub const SIGNALS: &[(&str, i32)] = &[
@@ -93,12 +93,8 @@ pub fn parse_signal(s: &[u8]) -> Result<i32> {
 pub fn kill(root: &[u8], id: &str, sig: i32, all: bool) -> Result<()> {
     let id = id::check(id.as_bytes())?;
     let store = Store::open(root, false)?;
-    let entry = store.get(id)?;
     let mut buf = [0u8; file::STATE_MAX_BYTES];
-    let st = file::parse(entry.read(&mut buf)?)?;
-    if !super::can_kill(live_status(&st)) {
-        return Err(Error::state("container not running"));
-    }
+    let st = super::load(&store, id, &mut buf, super::Verb::Kill)?.st;
     if all {
         let mut err = None;
         super::for_each_pid(&st, &mut |pid| {

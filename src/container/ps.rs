@@ -4,7 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::state::file;
-use crate::state::{id, live_status, Store};
+use crate::state::{id, Store};
 use core::fmt::Write;
 use rustix::fs::{self, Mode, OFlags};
 
@@ -49,10 +49,10 @@ pub fn for_each_pid(init: i32, f: &mut dyn FnMut(i32)) -> Result<()> {
 pub fn ps(root: &[u8], id: &str, json: bool) -> Result<()> {
     let id = id::check(id.as_bytes())?;
     let store = Store::open(root, false)?;
-    let entry = store.get(id)?;
     let mut buf = [0u8; file::STATE_MAX_BYTES];
-    let st = file::parse(entry.read(&mut buf)?)?;
-    if live_status(&st) == file::Status::Stopped {
+    let c = super::load(&store, id, &mut buf, super::Verb::Any)?;
+    let st = c.st;
+    if c.status == file::Status::Stopped {
         // runc prints an empty list for a stopped container.
         if json {
             crate::outln!(crate::sys::stdout(), "[]");

@@ -2,27 +2,19 @@
 //! exec FIFO), record it as running, run the poststart hooks. Runs in the runtime and
 //! returns at once.
 
+use super::Verb;
 use crate::error::{Error, Result};
 use crate::linux::hooks::HookKind;
 use crate::state::file::{self, Status};
-use crate::state::{id, live_status, Store};
+use crate::state::{id, Store};
 use rustix::fs::{self, AtFlags, Mode, OFlags};
 use rustix::io::Errno;
 
 pub fn start(root: &[u8], id: &str) -> Result<()> {
     let id = id::check(id.as_bytes())?;
     let store = Store::open(root, false)?;
-    let entry = store.get(id)?;
     let mut buf = [0u8; file::STATE_MAX_BYTES];
-    let raw = entry.read(&mut buf)?;
-    let st = file::parse(raw)?;
-    let status = live_status(&st);
-    if !super::can_start(status) {
-        return Err(match status {
-            Status::Stopped => Error::state("cannot start a container that has stopped"),
-            _ => Error::state("cannot start an already running container"),
-        });
-    }
+    let super::Loaded { entry, raw, st, .. } = super::load(&store, id, &mut buf, Verb::Start)?;
     // Non-blocking: if nobody holds the read end, the container process is gone (ENXIO)
     // rather than this call hanging.
     let fifo = fs::openat(

@@ -53,6 +53,20 @@ pub fn pair() -> Result<(OwnedFd, OwnedFd)> {
     .map_err(|e| Error::sys("socketpair", e))
 }
 
+/// What a process the runtime cloned says of a message other than the one it waits for.
+pub const UNEXPECTED: &str = "unexpected message from the runtime";
+
+/// In a process the runtime cloned: wait for `tag`. Another message is the error
+/// `unexpected`; end-of-file means the runtime died, and nothing will ever use this
+/// process: it exits (1) at once.
+pub fn expect(fd: impl AsFd, tag: Tag, unexpected: &'static str) -> Result<()> {
+    match recv_msg(fd)? {
+        Some(m) if m.tag == tag => Ok(()),
+        Some(_) => Err(Error::state(unexpected)),
+        None => crate::sys::exit(1),
+    }
+}
+
 pub fn send_tag(fd: impl AsFd, tag: Tag) -> Result<()> {
     send_raw(fd, tag, b"")
 }
@@ -143,5 +157,20 @@ mod tests {
         );
         drop(a);
         assert!(recv_msg(&b).unwrap().is_none());
+    }
+
+    #[test]
+    fn expect_takes_the_tag_and_names_another() {
+        extern crate std;
+        use std::string::ToString;
+        let (a, b) = pair().unwrap();
+        send_tag(&a, Tag::Go).unwrap();
+        assert!(expect(&b, Tag::Go, UNEXPECTED).is_ok());
+        send_tag(&a, Tag::Ready).unwrap();
+        let e = expect(&b, Tag::Go, "the runtime did not take the terminal");
+        assert_eq!(
+            e.err().unwrap().to_string(),
+            "the runtime did not take the terminal"
+        );
     }
 }

@@ -8,7 +8,7 @@ use crate::linux::cgroups::resources;
 use crate::spec::resources::{BlockIo, Cpu, Memory, Pids, Resources};
 use crate::spec::str::Str;
 use crate::state::file;
-use crate::state::{id, live_status, Store};
+use crate::state::{id, Store};
 
 /// Largest --resources document.
 const DOC_MAX: usize = 64 * 1024;
@@ -136,12 +136,8 @@ pub fn update<'g>(
 ) -> Result<()> {
     let id = id::check(id.as_bytes())?;
     let store = Store::open(root, false)?;
-    let entry = store.get(id)?;
     let mut sbuf = [0u8; file::STATE_MAX_BYTES];
-    let st = file::parse(entry.read(&mut sbuf)?)?;
-    if live_status(&st) == file::Status::Stopped {
-        return Err(Error::state("container not running"));
-    }
+    let st = super::load(&store, id, &mut sbuf, super::Verb::Live)?.st;
     let mut cg = super::cgroup_of(&st).ok_or(Error::state("container has no cgroup"))?;
     let mut region = crate::sys::mem::Region::new(DOC_MAX).map_err(|e| Error::sys("mmap", e))?;
     let mut r = match doc {
