@@ -70,13 +70,15 @@ SRC
         -t bookworm-backports "${need_pkgs[@]}"
 fi
 
-# --- Host C toolchain and libseccomp-dev: tests/seccomp_libseccomp.rs and the seccomp
+# --- Host C toolchain, libseccomp-dev and strace: tests/seccomp_libseccomp.rs and the seccomp
 # benchmark build targets/seccomp/export-libseccomp.c against libseccomp to compare its
 # filters with husk's. From bookworm itself, matching the libseccomp2 already installed. ---
 host_pkgs=()
 command -v cc >/dev/null || host_pkgs+=(gcc libc6-dev)
 command -v pkg-config >/dev/null || host_pkgs+=(pkg-config)
 [ -f /usr/include/seccomp.h ] || host_pkgs+=(libseccomp-dev)
+# strace: tests/cgroups.rs kills a create right after its cgroup's mkdir (strace -e inject).
+command -v strace >/dev/null || host_pkgs+=(strace)
 if [ ${#host_pkgs[@]} -gt 0 ]; then
     log "apt-get install ${host_pkgs[*]}"
     apt-get update -qq
