@@ -203,7 +203,7 @@ def main(argv):
     md = [f"## Boot: husk as PID 1 under QEMU",
           "",
           f"Command: `just bench-boot` (targets/bench-boot.py) at commit `{commit}` on "
-          f"{time.strftime('%Y-%m-%d', time.gmtime())}; QEMU TCG (no KVM on this machine), "
+          f"{time.strftime('%Y-%m-%d', time.gmtime())}; QEMU TCG (no KVM here: the host CPU shows no VMX or SVM, and a KVM guest never gets past its decompressor), "
           f"1 CPU, 512 MiB, on this 2-core machine (load average at the end: "
           f"{' '.join(load)}).",
           "",
