@@ -158,6 +158,9 @@ fn unmount_all() {
         }
     };
     let (mut done, mut lazy, mut failed) = (0, 0, 0);
+    // Named in the log: a busy /dev (PID 1 holds the console) is harmless, a busy disk
+    // filesystem is what an appliance's owner needs to know about.
+    let mut busy = crate::out::Buf::<160>::new();
     for line in info.rsplit(|&c| c == b'\n') {
         // id parent maj:min root mountpoint ...
         let Some(mp) = line.split(|&c| c == b' ').nth(4) else {
@@ -172,7 +175,11 @@ fn unmount_all() {
             // Gone with a parent already, or never a mount point on its own.
             Err(Errno::INVAL | Errno::NOENT) => {}
             Err(Errno::BUSY) => match unmount(path.as_cstr(), UnmountFlags::DETACH) {
-                Ok(()) => lazy += 1,
+                Ok(()) => {
+                    lazy += 1;
+                    busy.push_bytes(if busy.is_empty() { b": " } else { b" " });
+                    busy.push_bytes(path.as_bytes());
+                }
                 Err(_) => failed += 1,
             },
             Err(e) => {
@@ -183,9 +190,11 @@ fn unmount_all() {
     }
     let root = remount_root_ro();
     crate::info!(
-        "init: unmounted {} filesystems ({} of them lazily, busy), {} failed; / {}",
+        "init: unmounted {} filesystems ({} of them lazily, busy{}{}), {} failed; / {}",
         done + lazy,
         lazy,
+        busy.as_str(),
+        if busy.truncated() { "..." } else { "" },
         failed,
         root
     );
