@@ -386,16 +386,18 @@ impl<'a> Parser<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn parse(t: &str) -> Options {
+    /// init.json text applied to the defaults (also fstab.rs's tests).
+    pub(in crate::init) fn parse(t: &str) -> Options {
         let mut o = Options::default();
         apply_json(&mut o, t.as_bytes()).unwrap();
         o
     }
 
-    fn perr(t: &str) -> String {
+    /// The error init.json text gives, as it is logged.
+    pub(in crate::init) fn perr(t: &str) -> String {
         let mut o = Options::default();
         format!("{}", apply_json(&mut o, t.as_bytes()).unwrap_err())
     }

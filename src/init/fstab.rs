@@ -445,19 +445,9 @@ fn make_target(dst: &CStr, file: bool) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::config::tests::{parse, perr};
     use super::super::config::{apply_json, Options};
     use super::*;
-
-    fn parse(t: &str) -> Options {
-        let mut o = Options::default();
-        apply_json(&mut o, t.as_bytes()).unwrap();
-        o
-    }
-
-    fn perr(t: &str) -> String {
-        let mut o = Options::default();
-        format!("{}", apply_json(&mut o, t.as_bytes()).unwrap_err())
-    }
 
     fn s(c: &CStr) -> &str {
         c.to_str().unwrap()

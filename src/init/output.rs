@@ -308,9 +308,9 @@ mod tests {
         assert!(!got[0].1);
     }
 
-    #[test]
-    fn log_files_rotate_at_the_cap() {
-        let tmp = std::env::temp_dir().join(format!("husk-logtest-{}", std::process::id()));
+    /// A fresh directory for log files, and its fd.
+    fn log_dir(name: &str) -> (std::path::PathBuf, OwnedFd) {
+        let tmp = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
         std::fs::create_dir_all(&tmp).unwrap();
         let dir = fs::open(
             tmp.to_str().unwrap(),
@@ -318,6 +318,12 @@ mod tests {
             Mode::empty(),
         )
         .unwrap();
+        (tmp, dir)
+    }
+
+    #[test]
+    fn log_files_rotate_at_the_cap() {
+        let (tmp, dir) = log_dir("husk-logtest");
         let mut f = LogFile::open(Some(&dir), "svc");
         f.write(Some(&dir), "svc", 15, b"T1 ", b"12345");
         f.write(Some(&dir), "svc", 15, b"T2 ", b"67890ab");
@@ -335,14 +341,7 @@ mod tests {
 
     #[test]
     fn every_log_line_starts_with_its_time() {
-        let tmp = std::env::temp_dir().join(format!("husk-logstamp-{}", std::process::id()));
-        std::fs::create_dir_all(&tmp).unwrap();
-        let dir = fs::open(
-            tmp.to_str().unwrap(),
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .unwrap();
+        let (tmp, dir) = log_dir("husk-logstamp");
         let mut f = LogFile::open(Some(&dir), "svc");
         // lines split across reads keep the time of their first piece
         f.write(Some(&dir), "svc", 1 << 20, b"[1] ", b"one\ntw");
