@@ -27,6 +27,8 @@ impl Machine<'_> {
                 let u = &mut self.units[i];
                 u.proc = Some(proc);
                 u.state = State::Running;
+                // A first start may let services that wait for this one start.
+                self.deps_changed |= !u.has_run() && u.is_service();
                 u.started_ms = now_ms();
                 if u.policy.stdio == Stdio::Log && u.log.fd().is_none() {
                     u.log = LogFile::open(self.logdir.as_ref(), name.as_str());
@@ -52,6 +54,8 @@ impl Machine<'_> {
         let u = &mut self.units[i];
         u.state = State::Failed;
         u.error = Some(e);
+        // Services waiting for this one will not start either: they are told so.
+        self.deps_changed |= u.is_service();
         if u.policy.required {
             let name = u.name.clone();
             self.required_failed(name.as_str());

@@ -20,7 +20,7 @@ use super::order::{self, Deps, Indices};
 use super::output::{LineBufs, LogFile};
 use super::policy::{next, Stage};
 use super::signals::{self, Request};
-use super::units::{State, Units};
+use super::units::{dep_state, DepState, State, Units};
 use super::Tally;
 use crate::container;
 use crate::out::Buf;
@@ -51,6 +51,9 @@ pub struct Machine<'a> {
     pub request: Option<Request>,
     /// Shutdown has begun: nothing restarts.
     pub stopping: bool,
+    /// A service started for the first time or failed for good: the services waiting for
+    /// it may start (or fail) now.
+    pub(super) deps_changed: bool,
     pub tally: Tally,
     /// Test protocol: stdout of the running onboot bundle, for its result line.
     pub(super) capture: Zeroed<Buf<OUTPUT_MAX>>,
@@ -87,6 +90,7 @@ impl<'a> Machine<'a> {
             null,
             request: None,
             stopping: false,
+            deps_changed: false,
             tally: Tally::default(),
             capture: Zeroed::new().map_err(mmap)?,
             lines: Zeroed::new().map_err(mmap)?,
@@ -176,7 +180,10 @@ impl<'a> Machine<'a> {
     /// Start every service, dependencies first.
     pub fn start_services(&mut self) {
         let members: Indices = (0..self.units.len())
-            .filter(|&i| self.units[i].state == State::Pending && self.units[i].is_service())
+            .filter(|&i| {
+                matches!(self.units[i].state, State::Pending | State::Waiting)
+                    && self.units[i].is_service()
+            })
             .map(|i| i as u8)
             .collect();
         let deps = self.deps();
@@ -208,18 +215,28 @@ impl<'a> Machine<'a> {
             if self.request.is_some() {
                 return;
             }
-            let dead = self.units[i].deps.iter().copied().find(|&d| {
-                let u = &self.units[d as usize];
-                u.is_service() && matches!(u.state, State::Failed | State::Invalid)
-            });
-            if let Some(d) = dead {
-                crate::error!(
-                    "{}: not started: it depends on {}, which did not start",
-                    self.units[i].name,
-                    self.units[d as usize].name
-                );
-                self.failed(i, Error::state("a dependency did not start"), b"");
-                continue;
+            match dep_state(&self.units, i) {
+                DepState::Ready => {}
+                DepState::Dead(d) => {
+                    crate::error!(
+                        "{}: not started: it depends on {}, which did not start",
+                        self.units[i].name,
+                        self.units[d as usize].name
+                    );
+                    self.failed(i, Error::state("a dependency did not start"), b"");
+                    continue;
+                }
+                DepState::Wait(d) => {
+                    if self.units[i].state != State::Waiting {
+                        crate::info!(
+                            "{}: waits for {}, which has not started yet",
+                            self.units[i].name,
+                            self.units[d as usize].name
+                        );
+                        self.units[i].state = State::Waiting;
+                    }
+                    continue;
+                }
             }
             self.start(i);
             // Take what happened meanwhile (a quick exit, signals) without blocking.
@@ -232,6 +249,10 @@ impl<'a> Machine<'a> {
         loop {
             if self.request.is_some() {
                 return;
+            }
+            if core::mem::take(&mut self.deps_changed) {
+                self.start_services();
+                continue;
             }
             let idle = self
                 .units

@@ -23,6 +23,9 @@ pub enum State {
     Invalid,
     /// Not started yet.
     Pending,
+    /// A service not started yet because a service it depends on has not started yet
+    /// (its first tries failed and it waits to try again); see [`dep_state`].
+    Waiting,
     Running,
     /// Ended; starts again at `due_ms`.
     Backoff,
@@ -97,6 +100,44 @@ impl Unit {
     pub fn is_service(&self) -> bool {
         self.policy.stage == Stage::Service
     }
+
+    /// Whether its container has been started at least once (`started_ms` is set at each
+    /// start, from a clock that is past 0 by the time PID 1 runs).
+    pub fn has_run(&self) -> bool {
+        self.started_ms != 0
+    }
+}
+
+/// What service `i`'s `org.husk.depends-on` lets it do now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DepState {
+    Ready,
+    /// Dependency `.0` has not started yet: wait for it.
+    Wait(u8),
+    /// Dependency `.0` will never start (failed for good, or invalid): neither will this.
+    Dead(u8),
+}
+
+/// A service starts after the services it depends on have started: once each has run
+/// (whatever it did since: exited, restarting), as systemd's After= orders start jobs. A
+/// dependency that failed for good or is invalid keeps it from starting; one that has not
+/// run yet (its create failed and it will try again) makes it wait. Dependencies on
+/// onboot bundles hold by construction: those all ran before any service.
+pub fn dep_state(units: &[Unit], i: usize) -> DepState {
+    let mut wait = None;
+    for &d in units.get(i).map(|u| u.deps.as_slice()).unwrap_or(&[]) {
+        let Some(u) = units.get(d as usize).filter(|u| u.is_service()) else {
+            continue;
+        };
+        match u.state {
+            State::Failed | State::Invalid => return DepState::Dead(d),
+            _ if !u.has_run() => {
+                wait.get_or_insert(d);
+            }
+            _ => {}
+        }
+    }
+    wait.map_or(DepState::Ready, DepState::Wait)
 }
 
 pub type Units = heapless::Vec<Unit, BUNDLES_MAX>;
@@ -247,5 +288,61 @@ fn resolve(units: &mut Units) {
         if let (Some(e), State::Pending) = (err, u.state) {
             u.invalid(e);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(states: &[(State, u64, &[u8])]) -> Units {
+        let mut t = Units::new();
+        for (k, (st, started, deps)) in states.iter().enumerate() {
+            let mut u = Unit::new(&format!("s{k}"), 1000);
+            u.state = *st;
+            u.started_ms = *started;
+            for &d in deps.iter() {
+                u.deps.push(d).unwrap();
+            }
+            let _ = t.push(u);
+        }
+        t
+    }
+
+    #[test]
+    fn services_start_after_their_dependencies_have() {
+        use DepState::*;
+        // 0 running; 1 restarting after a run; 2 exited; 3 backing off, never ran (its
+        // create failed); 4 failed for good; 5 invalid; 6 waiting itself
+        let t = table(&[
+            (State::Running, 10, &[]),
+            (State::Backoff, 10, &[]),
+            (State::Exited(0), 10, &[]),
+            (State::Backoff, 0, &[]),
+            (State::Failed, 0, &[]),
+            (State::Invalid, 0, &[]),
+            (State::Waiting, 0, &[3]),
+            (State::Pending, 0, &[0, 1, 2]),
+            (State::Pending, 0, &[0, 3]),
+            (State::Pending, 0, &[6]),
+            (State::Pending, 0, &[3, 4]),
+            (State::Pending, 0, &[5]),
+            (State::Pending, 0, &[]),
+        ]);
+        assert_eq!(dep_state(&t, 7), Ready);
+        assert_eq!(dep_state(&t, 8), Wait(3));
+        assert_eq!(dep_state(&t, 9), Wait(6));
+        // a dead dependency wins over one to wait for
+        assert_eq!(dep_state(&t, 10), Dead(4));
+        assert_eq!(dep_state(&t, 11), Dead(5));
+        assert_eq!(dep_state(&t, 12), Ready);
+        assert_eq!(dep_state(&t, 99), Ready);
+    }
+
+    #[test]
+    fn onboot_dependencies_hold_by_construction() {
+        let mut t = table(&[(State::Failed, 0, &[]), (State::Pending, 0, &[0])]);
+        t[0].policy.stage = Stage::Onboot;
+        assert_eq!(dep_state(&t, 1), DepState::Ready);
     }
 }
