@@ -329,54 +329,42 @@ impl<'a> Machine<'a> {
     }
 
     /// Start back-off restarts and send SIGKILLs that are due; the time until the next
-    /// deadline (-1: none).
+    /// deadline (-1: none), taken from the table as these left it: a restart that failed
+    /// again backs off anew, and its new deadline must wake the poll.
     fn run_timers(&mut self) -> i64 {
         let now = now_ms();
-        let mut next = -1i64;
         for i in 0..self.units.len() {
             let (state, due) = (self.units[i].state, self.units[i].due_ms);
+            if due > now {
+                continue;
+            }
             match state {
-                State::Backoff if !self.stopping => {
-                    if due <= now {
-                        self.start(i);
-                    } else {
-                        next = min_timeout(next, due - now);
-                    }
-                }
+                State::Backoff if !self.stopping => self.start(i),
                 State::Stopping { killed: false } => {
-                    if due <= now {
-                        crate::warn!(
-                            "{}: still running {} ms after its stop signal: SIGKILL",
-                            self.units[i].name,
-                            self.units[i].policy.stop_timeout_ms
-                        );
-                        self.signal(i, 9);
-                        self.units[i].state = State::Stopping { killed: true };
-                        self.units[i].due_ms = now.saturating_add(super::shutdown::KILL_WAIT_MS);
-                        next = min_timeout(next, super::shutdown::KILL_WAIT_MS);
-                    } else {
-                        next = min_timeout(next, due - now);
-                    }
+                    crate::warn!(
+                        "{}: still running {} ms after its stop signal: SIGKILL",
+                        self.units[i].name,
+                        self.units[i].policy.stop_timeout_ms
+                    );
+                    self.signal(i, 9);
+                    self.units[i].state = State::Stopping { killed: true };
+                    self.units[i].due_ms = now.saturating_add(super::shutdown::KILL_WAIT_MS);
                 }
                 State::Stopping { killed: true } => {
-                    if due <= now {
-                        // Uninterruptible, say: the shutdown goes on without it (if it is
-                        // ever reaped, it counts as an orphan).
-                        crate::error!(
-                            "{}: still there {} ms after SIGKILL: left behind",
-                            self.units[i].name,
-                            super::shutdown::KILL_WAIT_MS
-                        );
-                        self.units[i].state = State::Exited(-1);
-                        self.close_output(i);
-                    } else {
-                        next = min_timeout(next, due - now);
-                    }
+                    // Uninterruptible, say: the shutdown goes on without it (if it is
+                    // ever reaped, it counts as an orphan).
+                    crate::error!(
+                        "{}: still there {} ms after SIGKILL: left behind",
+                        self.units[i].name,
+                        super::shutdown::KILL_WAIT_MS
+                    );
+                    self.units[i].state = State::Exited(-1);
+                    self.close_output(i);
                 }
                 _ => {}
             }
         }
-        next
+        next_deadline(&self.units, self.stopping, now_ms())
     }
 
     /// poll(2) once with `timeout_ms` (-1: none) and handle what is ready.
@@ -547,6 +535,21 @@ impl<'a> Machine<'a> {
     }
 }
 
+/// The time until the earliest deadline in `units` (-1: none): a back-off restart (none
+/// once the machine is stopping) or a stop timeout; 0 for one already due.
+fn next_deadline(units: &[super::units::Unit], stopping: bool, now: u64) -> i64 {
+    units
+        .iter()
+        .filter(|u| match u.state {
+            State::Backoff => !stopping,
+            State::Stopping { .. } => true,
+            _ => false,
+        })
+        .fold(-1, |next, u| {
+            min_timeout(next, u.due_ms.saturating_sub(now))
+        })
+}
+
 fn min_timeout(cur: i64, ms: u64) -> i64 {
     let ms = ms.min(i64::MAX as u64) as i64;
     if cur < 0 {
@@ -565,5 +568,26 @@ mod tests {
         assert_eq!(min_timeout(-1, 5), 5);
         assert_eq!(min_timeout(3, 5), 3);
         assert_eq!(min_timeout(9, 5), 5);
+    }
+
+    #[test]
+    fn the_next_deadline_is_the_tables_after_acting() {
+        let mut t = super::super::units::tests::table(&[
+            (State::Running, 10, &[]),
+            (State::Backoff, 0, &[]),
+            (State::Stopping { killed: false }, 10, &[]),
+            (State::Exited(0), 10, &[]),
+        ]);
+        t[1].due_ms = 1300;
+        t[2].due_ms = 1500;
+        t[3].due_ms = 1100;
+        assert_eq!(next_deadline(&t, false, 1000), 300);
+        // a restart that failed again when due backs off anew from now: woken then
+        t[1].due_ms = 1000;
+        assert_eq!(next_deadline(&t, false, 1000), 0);
+        // stopping: no restart, the stop timeout still counts
+        assert_eq!(next_deadline(&t, true, 1000), 500);
+        t[2].state = State::Exited(143);
+        assert_eq!(next_deadline(&t, true, 1000), -1);
     }
 }

@@ -292,10 +292,11 @@ fn resolve(units: &mut Units) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn table(states: &[(State, u64, &[u8])]) -> Units {
+    /// A bundle table of (state, started_ms, dependencies) rows (also supervise.rs's tests).
+    pub(in crate::init) fn table(states: &[(State, u64, &[u8])]) -> Units {
         let mut t = Units::new();
         for (k, (st, started, deps)) in states.iter().enumerate() {
             let mut u = Unit::new(&format!("s{k}"), 1000);
