@@ -233,6 +233,55 @@ macro_rules! outln {
     }};
 }
 
+/// Text of any length written to a file descriptor through a buffer of N bytes, flushed
+/// when full and by [`FdOut::finish`]: for output whose size the input decides (a state
+/// whose annotations are laid out again), in constant memory and never cut.
+pub struct FdOut<'f, const N: usize> {
+    fd: BorrowedFd<'f>,
+    buf: Buf<N>,
+    error: Option<rustix::io::Errno>,
+}
+
+impl<'f, const N: usize> FdOut<'f, N> {
+    pub fn new(fd: BorrowedFd<'f>) -> Self {
+        FdOut {
+            fd,
+            buf: Buf::new(),
+            error: None,
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.error.is_none() {
+            if let Err(e) = self.buf.write_to(self.fd) {
+                self.error = Some(e);
+            }
+        }
+        self.buf.clear();
+    }
+
+    /// Write out what is buffered; the first write error, if any.
+    pub fn finish(mut self) -> Result<(), rustix::io::Errno> {
+        self.flush();
+        self.error.map_or(Ok(()), Err)
+    }
+}
+
+impl<const N: usize> Write for FdOut<'_, N> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let mut rest = s.as_bytes();
+        while !rest.is_empty() {
+            if self.buf.len() == N {
+                self.flush();
+            }
+            let n = rest.len().min(N - self.buf.len());
+            self.buf.push_bytes(&rest[..n]);
+            rest = &rest[n..];
+        }
+        Ok(())
+    }
+}
+
 /// Like [`Buf`], over a caller's slice (a large mapping): `core::fmt::Write` that records
 /// an overflow instead of failing mid-way.
 pub struct SliceBuf<'b> {
@@ -283,6 +332,22 @@ impl Write for SliceBuf<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fd_out_writes_text_longer_than_its_buffer_whole() {
+        let (r, w) = rustix::pipe::pipe().unwrap();
+        let mut o = FdOut::<8>::new(w.as_fd());
+        let text = "0123456789abcdefghij\u{e9}klmnopqrstuvwxyz";
+        for part in [&text[..3], &text[3..20], &text[20..]] {
+            o.write_str(part).unwrap();
+        }
+        write!(o, "{}", 42).unwrap();
+        o.finish().unwrap();
+        drop(w);
+        let mut got = [0u8; 64];
+        let n = rustix::io::read(&r, &mut got).unwrap();
+        assert_eq!(&got[..n], format!("{text}42").as_bytes());
+    }
 
     #[test]
     fn truncation_is_marked_on_char_boundary() {

@@ -267,6 +267,34 @@ fn state_lays_out_pretty_printed_annotations_as_runc_does() {
 }
 
 #[test]
+fn state_of_a_near_full_state_file_is_whole_json() {
+    // 1000 annotations making state.json about 62 KB of its 64 KiB: laid out with runc's
+    // indentation the output grows by 6 bytes each, past any buffer of the file's size.
+    let e = Env::new("state-big");
+    e.config(&["/husk-probe", "sleep", "60"], |v| {
+        let mut a = json::JsonValue::new_object();
+        for k in 0..1000 {
+            a[format!("org.example/k{k:04}")] = format!("{k:039}").into();
+        }
+        v["annotations"] = a;
+    });
+    e.create("big");
+    let raw = std::fs::read(e.root().join("big").join("state.json")).unwrap();
+    assert!(raw.len() > 60_000, "state.json is {} bytes", raw.len());
+    let o = e.husk(&["state", "big"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.len() > 66_560, "{} bytes", out.len());
+    let v = json::parse(&out).unwrap_or_else(|err| panic!("{err}: ...{}", &out[out.len() - 200..]));
+    assert_eq!(v["annotations"].len(), 1000);
+    assert_eq!(
+        v["annotations"]["org.example/k0999"],
+        format!("{:039}", 999).as_str()
+    );
+    assert_eq!(out, format!("{}\n", json::stringify_pretty(v, 2)));
+}
+
+#[test]
 fn delete_force_kills_a_created_or_running_container() {
     let e = Env::new("force");
     e.config(&["/husk-probe", "sleep", "60"], |_| {});

@@ -15,7 +15,9 @@ pub fn run(g: &Global<'_>, _c: &Command, p: &Parsed<'_>) -> Result<i32> {
     let mut buf = [0u8; file::STATE_MAX_BYTES];
     let raw = entry.read(&mut buf)?;
     let st = file::parse(raw)?;
-    let mut out = crate::out::Buf::<{ file::STATE_MAX_BYTES + 1024 }>::new();
+    // Streamed: laid out again, a state near STATE_MAX_BYTES with many annotations grows
+    // past that (a few bytes of indentation each).
+    let mut out = crate::out::FdOut::<4096>::new(crate::sys::stdout());
     write_state(
         &mut out,
         &st,
@@ -23,8 +25,9 @@ pub fn run(g: &Global<'_>, _c: &Command, p: &Parsed<'_>) -> Result<i32> {
         file::annotations_raw(raw),
         true,
     );
-    out.finish_line();
-    let _ = out.write_to(crate::sys::stdout());
+    let _ = out.write_str("\n");
+    out.finish()
+        .map_err(|e| crate::Error::sys("write", e).path(b"stdout"))?;
     Ok(0)
 }
 
