@@ -37,6 +37,8 @@ pub struct FsMount {
     data: Span,
     /// MS_* flags (MS_BIND, with MS_REC for `rbind`, for a bind mount).
     pub flags: u32,
+    /// MS_* flags the options clear (`rw`, `suid`...): a bind keeps its source's others.
+    pub clr: u32,
     /// Propagation changes (MS_PRIVATE | MS_REC...), applied in order after the mount.
     pub propagation: heapless::Vec<u32, PROPAGATIONS_MAX>,
 }
@@ -266,6 +268,7 @@ fn entry(p: &mut Parser<'_>, i: usize, tab: &mut FsTab) -> Result<()> {
         fstype: tab.put(fstype.as_bytes())?,
         data: tab.put(o.data())?,
         flags: o.set,
+        clr: o.clr,
         propagation: o.propagation.clone(),
     };
     let _ = tab.mounts.push(m);
@@ -349,8 +352,9 @@ pub fn mount_all(tab: &FsTab) {
         let dst = tab.destination(m);
         match mount_one(tab, m) {
             Ok(()) => crate::info!(
-                "init: mounted {} {} on {}{}{}",
+                "init: mounted {}{}{} on {}{}{}",
                 text(tab.fstype(m)),
+                if tab.fstype(m).is_empty() { "" } else { " " },
                 text(tab.source(m)),
                 text(dst),
                 if tab.data(m).is_empty() { "" } else { " with " },
@@ -363,6 +367,24 @@ pub fn mount_all(tab: &FsTab) {
 
 fn text(c: &CStr) -> &str {
     core::str::from_utf8(c.to_bytes()).unwrap_or("(not UTF-8)")
+}
+
+/// The MS_* flags of a mount that a bind remount would otherwise drop, from statvfs's
+/// ST_* flags (most are the same bits, but ST_RELATIME is 4096, MS_RELATIME 1 << 21).
+fn source_flags(st: rustix::fs::StatVfsMountFlags) -> u32 {
+    use rustix::fs::StatVfsMountFlags as S;
+    [
+        (S::RDONLY, g::MS_RDONLY),
+        (S::NOSUID, g::MS_NOSUID),
+        (S::NODEV, g::MS_NODEV),
+        (S::NOEXEC, g::MS_NOEXEC),
+        (S::NOATIME, g::MS_NOATIME),
+        (S::NODIRATIME, g::MS_NODIRATIME),
+        (S::RELATIME, g::MS_RELATIME),
+    ]
+    .iter()
+    .filter(|(f, _)| st.contains(*f))
+    .fold(0, |acc, (_, ms)| acc | ms)
 }
 
 fn mount_one(tab: &FsTab, m: &FsMount) -> Result<()> {
@@ -386,10 +408,22 @@ fn mount_one(tab: &FsTab, m: &FsMount) -> Result<()> {
             MountFlags::from_bits_retain(g::MS_BIND | rec),
             None,
         )
-        .map_err(|e| err("mount (bind)", e))?;
+        .map_err(|e| {
+            // A missing source is the usual mistake: name it, not the destination.
+            if e == rustix::io::Errno::NOENT && rustix::fs::stat(src).is_err() {
+                Error::sys("mount (bind)", e).path(src.to_bytes())
+            } else {
+                err("mount (bind)", e)
+            }
+        })?;
         let rest = m.flags & !(g::MS_BIND | g::MS_REC);
-        if rest != 0 {
-            let f = g::MS_BIND | g::MS_REMOUNT | rest;
+        if rest != 0 || m.clr != 0 {
+            // A bind remount sets exactly the flags it is given: the source's (nosuid on
+            // /run, say) are kept unless an option clears them, as runc keeps them.
+            let kept = rustix::fs::statvfs(dst)
+                .map(|v| source_flags(v.f_flag) & !m.clr)
+                .map_err(|e| err("statvfs", e))?;
+            let f = g::MS_BIND | g::MS_REMOUNT | kept | rest;
             mount(c"", dst, c"", MountFlags::from_bits_retain(f), None)
                 .map_err(|e| err("mount (bind remount)", e))?;
         }
@@ -437,7 +471,10 @@ fn make_target(dst: &CStr, file: bool) -> Result<()> {
             // A file that is there already and cannot be opened for writing (a read-only
             // root): it is a mount point all the same.
             Err(Errno::ROFS | Errno::ACCESS) if last && file => {}
-            Err(e) => return Err(Error::sys("mkdir", e).path(path.as_bytes())),
+            Err(e) => {
+                let call = if last && file { "open" } else { "mkdir" };
+                return Err(Error::sys(call, e).path(path.as_bytes()));
+            }
         }
     }
     Ok(())
@@ -451,6 +488,29 @@ mod tests {
 
     fn s(c: &CStr) -> &str {
         c.to_str().unwrap()
+    }
+
+    #[test]
+    fn a_bind_remount_keeps_the_source_flags_statvfs_shows() {
+        use rustix::fs::StatVfsMountFlags as S;
+        for (st, ms) in [
+            (S::RDONLY, g::MS_RDONLY),
+            (S::NOSUID, g::MS_NOSUID),
+            (S::NODEV, g::MS_NODEV),
+            (S::NOEXEC, g::MS_NOEXEC),
+            (S::NOATIME, g::MS_NOATIME),
+            (S::NODIRATIME, g::MS_NODIRATIME),
+            (S::RELATIME, g::MS_RELATIME),
+        ] {
+            assert_eq!(source_flags(st), ms, "{st:?}");
+        }
+        assert_eq!(source_flags(S::MANDLOCK | S::SYNCHRONOUS), 0);
+        let t = parse(
+            r#"{"mounts":[{"destination":"/a","type":"bind","source":"/b","options":["bind","ro","suid"]}]}"#,
+        );
+        let m = &t.mounts.mounts[0];
+        assert_eq!(m.clr, g::MS_NOSUID);
+        assert_ne!(m.flags & g::MS_RDONLY, 0);
     }
 
     #[test]
