@@ -120,9 +120,7 @@ pub fn emit(l: Level, args: fmt::Arguments<'_>) {
             if tee >= 0 {
                 // The log file's lines carry the time since boot (see clock::Uptime); the
                 // console's stay as they are. One write per line, as everywhere.
-                let mut t = Buf::<1040>::new();
-                let _ = write!(t, "{} ", crate::clock::Uptime::now());
-                t.push_bytes(b.as_bytes());
+                let t = stamped(crate::clock::Uptime::now(), b.as_bytes());
                 let _ = t.write_to(crate::sys::borrow_fd(tee));
             }
         }
@@ -171,4 +169,35 @@ pub fn forget_fd() {
     LOG_FD.store(-1, Relaxed);
     CAPTURE_FD.store(-1, Relaxed);
     TEE_FD.store(-1, Relaxed);
+}
+
+/// A console line (at most 1024 bytes, its newline included) with the time since boot in
+/// front, for husk.log: room for the widest stamp (u64 seconds: 30 bytes with its space),
+/// so a full line keeps its newline whatever the uptime.
+fn stamped(t: crate::clock::Uptime, line: &[u8]) -> Buf<{ 1024 + 32 }> {
+    let mut out = Buf::new();
+    let _ = write!(out, "{t} ");
+    out.push_bytes(line);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_line_keeps_its_newline_in_husk_log_at_any_uptime() {
+        let mut line = [b'x'; 1024];
+        line[1023] = b'\n';
+        let t = crate::clock::Uptime {
+            secs: u64::MAX,
+            micros: 999_999,
+        };
+        let out = stamped(t, &line);
+        assert!(!out.truncated());
+        assert!(out
+            .as_bytes()
+            .starts_with(b"[18446744073709551615.999999] xx"));
+        assert!(out.as_bytes().ends_with(b"x\n"));
+    }
 }
