@@ -13,6 +13,8 @@ pub fn events(root: &[u8], id: &str, once: bool, interval_ms: u64) -> Result<()>
     let id = id::check(id.as_bytes())?;
     let store = Store::open(root, false)?;
     let mut buf = [0u8; file::STATE_MAX_BYTES];
+    // The lock is let go at once: events runs until the container ends, and delete or
+    // kill must not wait for it.
     let st = super::load(&store, id, &mut buf, super::Verb::Live)?.st;
     let cg = super::cgroup_of(&st).ok_or(Error::state("container has no cgroup"))?;
     let out = crate::sys::stdout();

@@ -94,7 +94,10 @@ pub fn kill(root: &[u8], id: &str, sig: i32, all: bool) -> Result<()> {
     let id = id::check(id.as_bytes())?;
     let store = Store::open(root, false)?;
     let mut buf = [0u8; file::STATE_MAX_BYTES];
-    let st = super::load(&store, id, &mut buf, super::Verb::Kill)?.st;
+    // The lock is held until the signals are sent: a concurrent delete waits.
+    let super::Loaded {
+        st, entry: _lock, ..
+    } = super::load(&store, id, &mut buf, super::Verb::Kill)?;
     if all {
         let mut err = None;
         super::for_each_pid(&st, &mut |pid| {

@@ -137,7 +137,10 @@ pub fn update<'g>(
     let id = id::check(id.as_bytes())?;
     let store = Store::open(root, false)?;
     let mut sbuf = [0u8; file::STATE_MAX_BYTES];
-    let st = super::load(&store, id, &mut sbuf, super::Verb::Live)?.st;
+    // The lock is held while the limits are written: two updates do not interleave.
+    let super::Loaded {
+        st, entry: _lock, ..
+    } = super::load(&store, id, &mut sbuf, super::Verb::Live)?;
     let mut cg = super::cgroup_of(&st).ok_or(Error::state("container has no cgroup"))?;
     let mut region = crate::sys::mem::Region::new(DOC_MAX).map_err(|e| Error::sys("mmap", e))?;
     let mut r = match doc {
