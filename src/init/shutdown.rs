@@ -15,7 +15,7 @@ use super::limits::MOUNTINFO_MAX;
 use super::order::{self, Indices};
 use super::signals::Request;
 use super::supervise::{now_ms, Machine};
-use super::units::State;
+use super::units::{dep_state, DepState, State};
 use crate::cpath::CPath;
 use crate::Error;
 use rustix::io::Errno;
@@ -34,6 +34,7 @@ pub fn run(m: &mut Machine<'_>) -> ! {
     });
     m.stopping = true;
     log_memory(req);
+    report_waiting(m);
     stop_units(m);
     kill_remaining(m);
     if m.opts.test {
@@ -143,6 +144,23 @@ fn kill_remaining(m: &mut Machine<'_>) {
         }
     }
     crate::warn!("init: processes are still there after SIGKILL (uninterruptible?)");
+}
+
+/// Services still waiting for a dependency's first start never ran: say so, once.
+fn report_waiting(m: &Machine<'_>) {
+    for (i, u) in m.units.iter().enumerate() {
+        if u.state != State::Waiting {
+            continue;
+        }
+        match dep_state(&m.units, i) {
+            DepState::Wait(d) => crate::info!(
+                "{}: not started: the machine stops while it waits for {}",
+                u.name,
+                m.units[d as usize].name
+            ),
+            _ => crate::info!("{}: not started: the machine stops", u.name),
+        }
+    }
 }
 
 /// Step 4: unmount what /proc/self/mountinfo lists, from the last line to the first (a
