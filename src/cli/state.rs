@@ -33,7 +33,8 @@ pub fn run(g: &Global<'_>, _c: &Command, p: &Parsed<'_>) -> Result<i32> {
 
 /// One state object: runc's `json.MarshalIndent(state, "", "  ")` with `pretty`, compact
 /// (one line, no white space) without. Stored strings are already JSON-escaped, so they
-/// are copied as they are; the annotations are the config's text, laid out again to match.
+/// are copied as they are; the annotations are the config's text, laid out again to match
+/// (in the config's order: Go sorts a map's keys, which no JSON reader depends on).
 pub fn write_state(
     out: &mut impl Write,
     st: &file::StateFile<'_>,
