@@ -275,7 +275,7 @@ Profiling by hand at commit e4f5998
 (\`strace -f -T\`, \`strace -c -f\` of one \`husk run\`) showed nothing else of that size:
 about 490 system calls in all (about 100 prctl, 90 close, 54 openat2, 16 mount plus the new
 mount API), and the state file written twice (created, then running), each fsync'd before
-its rename: 0.2 to 0.4 ms per fsync, the next largest item.
+its rename: 0.2 to 0.4 ms per fsync, the next largest item (no longer fsynced since 2026-11-30, as runc does not).
 
 ### Targets from the project brief
 
