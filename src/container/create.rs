@@ -273,19 +273,13 @@ fn build_in(
     let cgp = cg.map(|c| c.path.as_bytes()).unwrap_or(b"");
     // The pid too, so `delete` can kill a half-built container that has no cgroup.
     let start = crate::state::process_start(raw_pid).unwrap_or(0);
-    let placed = (|| {
+    let record = |status| {
         write_state(
-            entry,
-            spec,
-            bundle,
-            rootfs,
-            o,
-            raw_pid,
-            start,
-            Status::Creating,
-            cgp,
-            false,
-        )?;
+            entry, spec, bundle, rootfs, o, raw_pid, start, status, cgp, false,
+        )
+    };
+    let placed = (|| {
+        record(Status::Creating)?;
         match (cg, moved) {
             (Some(c), false) => c.add(raw_pid),
             _ => Ok(()),
@@ -311,18 +305,7 @@ fn build_in(
         }
     }
     let write = (|| {
-        write_state(
-            entry,
-            spec,
-            bundle,
-            rootfs,
-            o,
-            raw_pid,
-            start,
-            Status::Created,
-            cgp,
-            false,
-        )?;
+        record(Status::Created)?;
         if let Some(p) = o.pid_file {
             write_pid_file(p, pid)?;
         }
