@@ -44,7 +44,7 @@ pub fn leave_initramfs() -> Result<Root> {
         Some(m) => m,
     };
     if tmpfs {
-        bind_root()?;
+        bind_root(mountinfo)?;
         return Ok(Root::Moved {
             mountinfo,
             copied: false,
@@ -54,10 +54,7 @@ pub fn leave_initramfs() -> Result<Root> {
     let root_dev = fs::fstat(&root)
         .map_err(|e| Error::sys("fstat", e).path(b"/"))?
         .st_dev;
-    match fs::mkdir(NEW_ROOT, Mode::from_bits_truncate(0o700)) {
-        Ok(()) | Err(rustix::io::Errno::EXIST) => {}
-        Err(e) => return Err(Error::sys("mkdir", e).path(NEW_ROOT.to_bytes())),
-    }
+    make_new_root()?;
     rustix::mount::mount(
         c"tmpfs",
         NEW_ROOT,
@@ -78,42 +75,43 @@ pub fn leave_initramfs() -> Result<Root> {
         None,
     )?;
     remove_tree(root.as_fd(), root_dev, 0);
-    // The /proc mounted for the check moves along (cheaper than unmount and mount again:
-    // an unmount waits for an RCU grace period).
-    if mountinfo {
-        let _ = fs::mkdirat(new.as_fd(), c"proc", Mode::from_bits_truncate(0o555));
-        rustix::mount::mount_move(c"/proc", c"/.husk-root/proc")
-            .map_err(|e| Error::sys("mount MS_MOVE", e).path(b"/proc"))?;
-    }
-    move_to_root()?;
+    move_to_root(mountinfo)?;
     Ok(Root::Moved {
         mountinfo,
         copied: true,
     })
 }
 
-/// A tmpfs rootfs: bind it onto [`NEW_ROOT`] and make that mount the root. The bind is
-/// not recursive, so the /proc the check mounted (on the old root mount) moves along.
-fn bind_root() -> Result<()> {
+/// A tmpfs rootfs: bind it onto [`NEW_ROOT`] and make that mount the root (the bind is
+/// not recursive: `proc_along` as for [`move_to_root`]).
+fn bind_root(proc_along: bool) -> Result<()> {
     use rustix::mount::mount_bind;
-    match fs::mkdir(NEW_ROOT, Mode::from_bits_truncate(0o700)) {
-        Ok(()) | Err(rustix::io::Errno::EXIST) => {}
-        Err(e) => return Err(Error::sys("mkdir", e).path(NEW_ROOT.to_bytes())),
-    }
+    make_new_root()?;
     mount_bind(c"/", NEW_ROOT).map_err(|e| Error::sys("mount MS_BIND", e).path(b"/"))?;
-    if super::mounts::is_mount_point(c"/proc") {
-        rustix::mount::mount_move(c"/proc", c"/.husk-root/proc")
-            .map_err(|e| Error::sys("mount MS_MOVE", e).path(b"/proc"))?;
-    }
-    move_to_root()?;
+    move_to_root(proc_along)?;
     // The mount point of the bind, now an empty directory of the new root: not ours to
     // keep. A failure leaves an empty directory, nothing worse.
     let _ = fs::rmdir(NEW_ROOT);
     Ok(())
 }
 
-/// With the new root mounted on [`NEW_ROOT`]: move it onto `/` and chroot into it.
-fn move_to_root() -> Result<()> {
+/// Where the new root is mounted: [`NEW_ROOT`], made if missing.
+fn make_new_root() -> Result<()> {
+    match fs::mkdir(NEW_ROOT, Mode::from_bits_truncate(0o700)) {
+        Ok(()) | Err(rustix::io::Errno::EXIST) => Ok(()),
+        Err(e) => Err(Error::sys("mkdir", e).path(NEW_ROOT.to_bytes())),
+    }
+}
+
+/// With the new root mounted on [`NEW_ROOT`]: move it onto `/` and chroot into it. With
+/// `proc_along`, the /proc the initramfs check mounted moves with it (cheaper than
+/// unmounting and mounting again: an unmount waits for an RCU grace period).
+fn move_to_root(proc_along: bool) -> Result<()> {
+    if proc_along {
+        let _ = fs::mkdir(c"/.husk-root/proc", Mode::from_bits_truncate(0o555));
+        rustix::mount::mount_move(c"/proc", c"/.husk-root/proc")
+            .map_err(|e| Error::sys("mount MS_MOVE", e).path(b"/proc"))?;
+    }
     rustix::process::chdir(NEW_ROOT)
         .map_err(|e| Error::sys("chdir", e).path(NEW_ROOT.to_bytes()))?;
     rustix::mount::mount_move(c".", c"/")
